@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mlgw-deploy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mlgw-deploy", targets: ["mlgw-deploy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    ],
+    targets: [
+        .target(name: "CShim"),
+        .target(
+            name: "Spec",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "Reconciler", dependencies: ["Spec"]),
+        .target(name: "EnvironmentAPI"),
+        .target(
+            name: "Services",
+            dependencies: [
+                "CShim", "EnvironmentAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            // NIO channel handlers live on one event loop each; Swift 5 mode keeps the Sendable
+            // checks as warnings here instead of wrapping every handler in NIOLoopBound.
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(name: "Providers", dependencies: ["Spec", "Reconciler", "EnvironmentAPI", "CShim"]),
+        .executableTarget(
+            name: "mlgw-deploy",
+            dependencies: [
+                "Spec", "Reconciler", "Providers", "Services",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SpecTests", dependencies: ["Spec"]),
+        .testTarget(
+            name: "ReconcilerTests",
+            dependencies: ["Reconciler", "Spec"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,145 @@
+/// The messages between `mlgw-deploy` and an environment host, as JSON over loopback HTTP.
+/// The host is the environment's "cloud": it keeps model registrations and endpoints and runs their
+/// processes; the CLI's local provider asks it to converge and reads back what runs.
+
+/// A registered model: its stored artifact (a copy inside the environment folder, so editing the
+/// source file cannot change a running model) and the runtime that serves it.
+public struct ModelRegistration: Sendable, Equatable, Codable {
+    public var name: String
+    public var runtime: String
+    public var artifactPath: String
+    public var sha256: String
+
+    public init(name: String, runtime: String, artifactPath: String, sha256: String) {
+        self.name = name
+        self.runtime = runtime
+        self.artifactPath = artifactPath
+        self.sha256 = sha256
+    }
+}
+
+/// What an endpoint should serve. PUT is idempotent: the host converges to it.
+public struct EndpointConfiguration: Sendable, Equatable, Codable {
+    public var name: String
+    public var variants: [VariantConfiguration]
+    /// Seconds a new instance may take to answer /ping and a probe inference.
+    public var healthTimeout: Double
+
+    public init(name: String, variants: [VariantConfiguration], healthTimeout: Double) {
+        self.name = name
+        self.variants = variants
+        self.healthTimeout = healthTimeout
+    }
+}
+
+public struct VariantConfiguration: Sendable, Equatable, Codable {
+    public var name: String
+    public var model: ModelRegistration
+    public var weight: Double
+    public var instances: Int
+
+    public init(name: String, model: ModelRegistration, weight: Double, instances: Int) {
+        self.name = name
+        self.model = model
+        self.weight = weight
+        self.instances = instances
+    }
+}
+
+/// One model-server process.
+public struct InstanceStatus: Sendable, Equatable, Codable {
+    public enum State: String, Sendable, Codable { case starting, healthy, restarting, draining, failed }
+    public var id: String
+    public var pid: Int32
+    public var port: Int
+    public var state: State
+    public var restarts: Int
+    /// Unix seconds.
+    public var startedAt: Double
+    public var lastExit: String?
+
+    public init(id: String, pid: Int32, port: Int, state: State, restarts: Int, startedAt: Double, lastExit: String?) {
+        self.id = id
+        self.pid = pid
+        self.port = port
+        self.state = state
+        self.restarts = restarts
+        self.startedAt = startedAt
+        self.lastExit = lastExit
+    }
+}
+
+public struct VariantStatus: Sendable, Equatable, Codable {
+    public var name: String
+    public var model: String
+    public var modelSHA256: String
+    public var weight: Double
+    public var desiredInstances: Int
+    public var instances: [InstanceStatus]
+
+    public init(name: String, model: String, modelSHA256: String, weight: Double, desiredInstances: Int, instances: [InstanceStatus]) {
+        self.name = name
+        self.model = model
+        self.modelSHA256 = modelSHA256
+        self.weight = weight
+        self.desiredInstances = desiredInstances
+        self.instances = instances
+    }
+}
+
+public struct EndpointStatus: Sendable, Equatable, Codable {
+    public var name: String
+    public var variants: [VariantStatus]
+
+    public init(name: String, variants: [VariantStatus]) {
+        self.name = name
+        self.variants = variants
+    }
+}
+
+/// Everything the host runs, for observe and `status`.
+public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
+    public var pid: Int32
+    public var awsPort: Int
+    public var startedAt: Double
+    public var models: [ModelRegistration]
+    public var endpoints: [EndpointStatus]
+
+    public init(pid: Int32, awsPort: Int, startedAt: Double, models: [ModelRegistration], endpoints: [EndpointStatus]) {
+        self.pid = pid
+        self.awsPort = awsPort
+        self.startedAt = startedAt
+        self.models = models
+        self.endpoints = endpoints
+    }
+}
+
+/// `environment.json` in the environment folder: how to reach a running host.
+public struct EnvironmentInfo: Sendable, Equatable, Codable {
+    public var pid: Int32
+    public var controlPort: Int
+    public var awsPort: Int
+    public var startedAt: Double
+
+    public init(pid: Int32, controlPort: Int, awsPort: Int, startedAt: Double) {
+        self.pid = pid
+        self.controlPort = controlPort
+        self.awsPort = awsPort
+        self.startedAt = startedAt
+    }
+
+    public static let fileName = "environment.json"
+}
+
+/// An error body from the control API.
+public struct ControlError: Sendable, Codable, Error, CustomStringConvertible {
+    public var message: String
+    public var terminal: Bool
+
+    public init(message: String, terminal: Bool) {
+        self.message = message
+        self.terminal = terminal
+    }
+
+    public var description: String { message }
+}

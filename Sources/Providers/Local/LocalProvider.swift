@@ -1,0 +1,135 @@
+import EnvironmentAPI
+import Foundation
+import Reconciler
+import Spec
+
+/// The local provider: resources become real processes on this machine, run by one environment
+/// host per environment. This type launches and wires; the host (module Services) serves.
+public struct LocalProvider: Provider {
+    public var folder: EnvironmentFolder
+    /// The `mlgw-deploy` binary, which also runs the host and the model servers (`serve ...`).
+    public var executable: String
+
+    public init(folder: EnvironmentFolder, executable: String) {
+        self.folder = folder
+        self.executable = executable
+    }
+
+    var host: HostProcess { HostProcess(folder: folder, executable: executable) }
+
+    func client() throws -> HostClient {
+        guard let info = host.running() else { throw ProviderError("the environment host is not running; run apply again to start it") }
+        return HostClient(controlPort: info.controlPort)
+    }
+
+    /// The host's view of what runs, or nil when no host runs.
+    public func snapshot() async -> EnvironmentSnapshot? {
+        guard let info = host.running() else { return nil }
+        return try? await HostClient(controlPort: info.controlPort).call("GET", "/snapshot", as: EnvironmentSnapshot.self)
+    }
+
+    public func observe(_ state: StackState?) async throws -> Observation {
+        guard let state, !state.resources.isEmpty, let snapshot = await snapshot() else { return Observation() }
+        var observed: [ResourceAddress: ObservedResource] = [:]
+        for m in snapshot.models {
+            observed[ResourceAddress(.model, m.name)] = ObservedResource(attributes: [
+                "runtime": .string(m.runtime), "artifact_sha256": .string(m.sha256)])
+        }
+        for e in snapshot.endpoints {
+            var a: Attributes = [:]
+            for v in e.variants {
+                let p = "variants.\(v.name)."
+                a[p + "model"] = .string(v.model)
+                a[p + "model_sha256"] = .string(v.modelSHA256)
+                a[p + "weight"] = .number(v.weight)
+                a[p + "instances"] = .number(Double(v.desiredInstances))
+            }
+            observed[ResourceAddress(.endpoint, e.name)] = ObservedResource(attributes: a)
+        }
+        return Observation(resources: observed)
+    }
+
+    public func prepare(_ plan: Plan, context: ApplyContext) async throws -> [String: String] {
+        let info: EnvironmentInfo
+        if let running = host.running() {
+            info = running
+        } else {
+            info = try await host.start(port: context.local.port)
+        }
+        return ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)",
+                "host_pid": String(info.pid), "control_port": String(info.controlPort)]
+    }
+
+    public func create(_ spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
+        switch spec.body {
+        case .model(let model): return try await putModel(model, spec: spec)
+        case .endpoint(let endpoint): return try await putEndpoint(endpoint, spec: spec, context: context)
+        }
+    }
+
+    public func update(_ current: ResourceState, to spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
+        try await create(spec, context: context)
+    }
+
+    public func delete(_ current: ResourceState, context: ApplyContext) async throws {
+        // Nothing to do when the host is gone: its processes went with it.
+        guard let info = host.running() else { return }
+        let client = HostClient(controlPort: info.controlPort)
+        switch current.address.kind {
+        case .model: _ = try await client.call("DELETE", "/models/\(current.address.name)", as: [String: String].self)
+        case .endpoint: _ = try await client.call("DELETE", "/endpoints/\(current.address.name)", timeout: 60, as: [String: String].self)
+        }
+    }
+
+    public func finish(_ state: StackState) async throws {
+        guard state.resources.isEmpty else { return }
+        await host.stop()
+        try? FileManager.default.removeItem(atPath: folder.data)
+    }
+
+    /// Copies the artifact into the environment (content-addressed, so a running model never sees
+    /// its source file edited) and registers it. Copies stay until the environment is destroyed:
+    /// an instance that restarts still finds the artifact it was started with.
+    func putModel(_ model: Model, spec: ResourceSpec) async throws -> ResourceState {
+        let directory = "\(folder.data)/models/\(model.name)"
+        let stored = "\(directory)/\(model.artifactSHA256).json"
+        if !FileManager.default.fileExists(atPath: stored) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let temp = stored + ".tmp"
+                try? FileManager.default.removeItem(atPath: temp)
+                try FileManager.default.copyItem(atPath: model.artifactPath, toPath: temp)
+                try FileManager.default.moveItem(atPath: temp, toPath: stored)
+            } catch {
+                throw ProviderError("cannot copy the artifact of model '\(model.name)' from '\(model.artifactPath)': \(error)", terminal: true)
+            }
+        }
+        let registration = ModelRegistration(name: model.name, runtime: model.runtime.rawValue, artifactPath: stored, sha256: model.artifactSHA256)
+        _ = try await client().call("PUT", "/models/\(model.name)", body: registration, as: ModelRegistration.self)
+        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: [],
+                             outputs: ["artifact_path": stored], spec: spec)
+    }
+
+    func putEndpoint(_ endpoint: Endpoint, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
+        var variants: [VariantConfiguration] = []
+        for v in endpoint.variants {
+            guard let modelState = context.resources[ResourceAddress(.model, v.model)], let model = modelState.spec.model,
+                  let stored = modelState.outputs["artifact_path"] else {
+                throw ProviderError("model '\(v.model)' of variant '\(v.name)' has not been created", terminal: true)
+            }
+            variants.append(VariantConfiguration(
+                name: v.name,
+                model: ModelRegistration(name: model.name, runtime: model.runtime.rawValue, artifactPath: stored, sha256: model.artifactSHA256),
+                weight: v.weight, instances: v.instances))
+        }
+        let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds)
+        let status = try await client().call("PUT", "/endpoints/\(endpoint.name)", body: config,
+                                            timeout: context.local.healthTimeoutSeconds * 2 + 60, as: EndpointStatus.self)
+        let processes = status.variants.flatMap { v in
+            v.instances.map { ProcessRecord(role: "model-server", variant: v.name, pid: $0.pid, port: $0.port, startedAt: $0.startedAt) }
+        }
+        let base = context.environmentAttributes["aws_endpoint_url"] ?? ""
+        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
+                             outputs: ["url": "\(base)/endpoints/\(endpoint.name)/invocations"], processes: processes, spec: spec)
+    }
+}

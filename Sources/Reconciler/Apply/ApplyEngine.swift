@@ -1,0 +1,147 @@
+import Foundation
+import Spec
+
+/// Carries out a plan: walks its changes in dependency order, runs independent ones concurrently
+/// (at most `parallelism` at a time, as Terraform's walker does), and records the state after
+/// every successful change, because a partial apply must leave a file that says exactly what exists.
+public struct ApplyEngine: Sendable {
+    public var provider: any Provider
+    public var store: StateStore
+    public var parallelism: Int
+
+    public init(provider: any Provider, store: StateStore, parallelism: Int = 8) {
+        self.provider = provider
+        self.store = store
+        self.parallelism = max(1, parallelism)
+    }
+
+    /// Creates and updates wait for the changes of what they depend on; a delete waits for
+    /// everything that depended on it to be deleted or to stop depending on it.
+    public static func ordering(of plan: Plan) -> [ResourceAddress: Set<ResourceAddress>] {
+        let byAddress = Dictionary(uniqueKeysWithValues: plan.changes.map { ($0.address, $0) })
+        var priorDependents: [ResourceAddress: [ResourceAddress]] = [:]
+        for c in plan.changes {
+            for d in c.before?.dependencies ?? [] { priorDependents[d, default: []].append(c.address) }
+        }
+        var waits: [ResourceAddress: Set<ResourceAddress>] = [:]
+        for c in plan.changes {
+            var w = Set<ResourceAddress>()
+            switch c.action {
+            case .create, .update, .replace:
+                for d in c.after?.dependencies ?? [] {
+                    if let dc = byAddress[d], dc.action != .delete { w.insert(d) }
+                }
+            case .delete:
+                for dependent in priorDependents[c.address] ?? [] where byAddress[dependent]?.action != .noChange {
+                    w.insert(dependent)
+                }
+            case .noChange:
+                break
+            }
+            waits[c.address] = w
+        }
+        return waits
+    }
+
+    /// Applies `plan` on top of `state` and returns the final state (also written to the store).
+    public func apply(_ plan: Plan, state initial: StackState, local: LocalSettings,
+                      emit: @escaping @Sendable (ApplyEvent) -> Void) async throws -> StackState {
+        var state = initial
+        let context = { (state: StackState) in
+            ApplyContext(stack: plan.stack, environment: plan.environment, local: local,
+                         resources: state.resources, environmentAttributes: state.environmentAttributes)
+        }
+        if plan.changes.contains(where: { $0.action != .delete }) {
+            state.environmentAttributes = try await provider.prepare(plan, context: context(state))
+            try await write(state)
+        }
+        var waits = Self.ordering(of: plan)
+        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        for (a, ws) in waits { for w in ws { dependents[w, default: []].append(a) } }
+        let changes = Dictionary(uniqueKeysWithValues: plan.changes.map { ($0.address, $0) })
+        var ready = waits.filter { $0.value.isEmpty }.map(\.key).sorted(by: >)
+        var failures: [(ResourceAddress, String)] = []
+        var done = Set<ResourceAddress>()
+
+        enum Outcome: Sendable {
+            case applied(ResourceAddress, ResourceState?, Double)
+            case failed(ResourceAddress, String)
+        }
+
+        let provider = self.provider
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            var running = 0
+            func startReady() {
+                while running < parallelism, failures.isEmpty, let address = ready.popLast() {
+                    let change = changes[address]!
+                    let ctx = context(state)
+                    running += 1
+                    emit(.started(address, change.action))
+                    group.addTask {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        do {
+                            let result = try await Self.perform(change, provider: provider, context: ctx)
+                            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                            return .applied(address, result, seconds)
+                        } catch {
+                            return .failed(address, "\(error)")
+                        }
+                    }
+                }
+            }
+            startReady()
+            while let outcome = try await group.next() {
+                running -= 1
+                switch outcome {
+                case .applied(let address, let result, let seconds):
+                    if let result { state.set(result) } else { state.remove(address) }
+                    try await write(state)
+                    emit(.finished(address, changes[address]!.action, seconds: seconds))
+                    done.insert(address)
+                    for d in dependents[address] ?? [] {
+                        waits[d]!.remove(address)
+                        if waits[d]!.isEmpty { ready.append(d) }
+                    }
+                    ready.sort(by: >)
+                case .failed(let address, let message):
+                    failures.append((address, message))
+                    emit(.failed(address, changes[address]!.action, message: message))
+                }
+                startReady()
+            }
+        }
+        for c in plan.changes where !done.contains(c.address) && !failures.contains(where: { $0.0 == c.address }) {
+            emit(.skipped(c.address, c.action))
+        }
+        try await provider.finish(state)
+        if !failures.isEmpty { throw ApplyError.changesFailed(failures.sorted { $0.0 < $1.0 }) }
+        return state
+    }
+
+    static func perform(_ change: Change, provider: any Provider, context: ApplyContext) async throws -> ResourceState? {
+        switch change.action {
+        case .create:
+            return try await provider.create(change.after!, context: context)
+        case .update:
+            return try await provider.update(change.before!, to: change.after!, context: context)
+        case .replace:
+            // Destroy, then create: a model's new artifact is a new model. Endpoint variants that
+            // use it switch blue/green in their own update, which waits for this one.
+            try await provider.delete(change.before!, context: context)
+            return try await provider.create(change.after!, context: context)
+        case .delete:
+            try await provider.delete(change.before!, context: context)
+            return nil
+        case .noChange:
+            return change.before
+        }
+    }
+
+    func write(_ state: StackState) async throws {
+        do {
+            try await store.write(state)
+        } catch {
+            throw ApplyError.state(error)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Spec
+
+/// Decides what to do: a pure function of the stack, the recorded state and what the provider
+/// observed. It never launches, reads or sleeps, so it is tested with plain values.
+public enum Planner {
+    public static func plan(stack: Stack, prior: StackState?, observed: Observation) -> Plan {
+        let desired = Dictionary(uniqueKeysWithValues: stack.resources.map { ($0.address, $0) })
+        let recorded = prior?.resources ?? [:]
+        var changes: [Change] = []
+        var unchanged = 0
+        for address in Set(desired.keys).union(recorded.keys).sorted() {
+            if let change = change(for: address, desired: desired[address], recorded: recorded[address],
+                                   observed: observed.resources[address]) {
+                changes.append(change)
+            } else {
+                unchanged += 1
+            }
+        }
+        return Plan(stack: stack.name, environment: stack.environment, mode: .apply, changes: changes, unchanged: unchanged)
+    }
+
+    /// Everything recorded goes, dependents first (apply orders it; the list is by address).
+    public static func destroyPlan(stack: String, environment: String, prior: StackState?) -> Plan {
+        let changes = (prior?.sortedResources ?? []).map { r in
+            Change(address: r.address, action: .delete, reason: .destroyRequested,
+                   attributes: diff(before: r.attributes, after: [:], spec: nil), before: r, after: nil)
+        }
+        return Plan(stack: stack, environment: environment, mode: .destroy, changes: changes, unchanged: 0)
+    }
+
+    static func change(for address: ResourceAddress, desired: ResourceSpec?, recorded: ResourceState?,
+                       observed: ObservedResource?) -> Change? {
+        switch (desired, recorded) {
+        case (let spec?, nil):
+            return Change(address: address, action: .create, reason: nil,
+                          attributes: diff(before: [:], after: spec.attributes, spec: spec), before: nil, after: spec)
+        case (nil, let state?):
+            return Change(address: address, action: .delete, reason: .removedFromSpec,
+                          attributes: diff(before: state.attributes, after: [:], spec: nil), before: state, after: nil)
+        case (let spec?, let state?):
+            guard let observed else {
+                return Change(address: address, action: .create, reason: .drifted("recorded in state but not running"),
+                              attributes: diff(before: [:], after: spec.attributes, spec: spec), before: state, after: spec)
+            }
+            // What runs now: the record, corrected by whatever the provider could see.
+            var current = state.attributes
+            var drifted: [String] = []
+            for (path, value) in observed.attributes where state.attributes[path] != value {
+                drifted.append(path)
+                current[path] = value
+            }
+            for path in state.attributes.keys where observed.attributes[path] == nil && isObservable(path, spec: spec) {
+                drifted.append(path)
+                current[path] = nil
+            }
+            let attributes = diff(before: current, after: spec.attributes, spec: spec)
+            guard !attributes.isEmpty else { return nil }
+            let driftedAndChanging = drifted.sorted().filter { path in attributes.contains { $0.path == path } }
+            if let why = spec.replacementReason(from: current) {
+                return Change(address: address, action: .replace, reason: .replacedBecause(why),
+                              attributes: attributes, before: state, after: spec)
+            }
+            let reason: ActionReason? = driftedAndChanging.isEmpty ? nil
+                : .drifted("\(driftedAndChanging.joined(separator: ", ")) changed outside mlgw-deploy")
+            return Change(address: address, action: .update, reason: reason, attributes: attributes, before: state, after: spec)
+        case (nil, nil):
+            return nil
+        }
+    }
+
+    /// Attributes a provider reports when it observes; a recorded one it no longer reports has gone.
+    static func isObservable(_ path: String, spec: ResourceSpec) -> Bool {
+        switch spec.body {
+        case .model: return false
+        case .endpoint: return path.hasPrefix("variants.")
+        }
+    }
+
+    /// Attribute-by-attribute difference, in path order.
+    static func diff(before: Attributes, after: Attributes, spec: ResourceSpec?) -> [AttributeChange] {
+        Set(before.keys).union(after.keys).sorted().compactMap { path in
+            let b = before[path], a = after[path]
+            guard b != a else { return nil }
+            let note = (b != nil && a != nil) ? spec?.note(forChangedAttribute: path) : nil
+            return AttributeChange(path: path, before: b, after: a, note: note)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Spec
+
+/// A plan written by `plan --out FILE`, with what it was made from. `apply FILE` executes exactly
+/// `plan`, and only if every fingerprint still matches: content hashes, not serial numbers,
+/// because a serial says nothing about edited stack files or a process that died since.
+public struct SavedPlan: Sendable, Equatable, Codable {
+    public static let formatVersion = 1
+
+    public struct Fingerprints: Sendable, Equatable, Codable {
+        /// SHA-256 over the stack files' paths and contents.
+        public var stack: String
+        /// Variable values (sensitive ones as hashes only).
+        public var variables: String
+        /// SHA-256 of the state file's bytes.
+        public var state: String
+        /// What the provider observed.
+        public var observation: String
+
+        public init(stack: String, variables: String, state: String, observation: String) {
+            self.stack = stack
+            self.variables = variables
+            self.state = state
+            self.observation = observation
+        }
+
+        /// Names of the inputs that differ from `other`, for the refusal message.
+        public func differences(from other: Fingerprints) -> [String] {
+            var d: [String] = []
+            if stack != other.stack { d.append("the stack files changed") }
+            if variables != other.variables { d.append("variable values changed") }
+            if state != other.state { d.append("the state changed (another apply ran)") }
+            if observation != other.observation { d.append("what runs changed (a process started or stopped)") }
+            return d
+        }
+    }
+
+    public var format_version: Int
+    /// The stack files, as given to `plan` (absolute paths).
+    public var stackPaths: [String]
+    /// `--var` assignments that are not sensitive; sensitive ones must be given again.
+    public var variableAssignments: [String: String]
+    public var variableFiles: [String]
+    public var stateDirectory: String
+    public var fingerprints: Fingerprints
+    public var plan: Plan
+
+    public init(stackPaths: [String], variableAssignments: [String: String], variableFiles: [String],
+                stateDirectory: String, fingerprints: Fingerprints, plan: Plan) {
+        self.format_version = Self.formatVersion
+        self.stackPaths = stackPaths
+        self.variableAssignments = variableAssignments
+        self.variableFiles = variableFiles
+        self.stateDirectory = stateDirectory
+        self.fingerprints = fingerprints
+        self.plan = plan
+    }
+
+    public static func stackFingerprint(_ stack: Stack) -> String {
+        SHA256.hex(of: stack.files.map { "\($0.path)\u{0}\($0.sha256)" }.joined(separator: "\n"))
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) -> SavedPlan? {
+        try? JSONDecoder().decode(SavedPlan.self, from: data)
+    }
+}

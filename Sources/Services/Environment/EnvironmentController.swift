@@ -1,0 +1,337 @@
+import EnvironmentAPI
+import Foundation
+
+/// One model-server process of a variant. Mutated only by the controller actor.
+final class Instance: @unchecked Sendable {
+    let id: String
+    let endpoint: String
+    let variant: String
+    let model: ModelRegistration
+    let logPath: String
+    var port = 0
+    var pid: Int32 = 0
+    var lifecycle = InstanceLifecycle()
+    var upstream: Upstream
+    var startedAt = 0.0
+    var lastExit: String?
+
+    init(id: String, endpoint: String, variant: String, model: ModelRegistration, logPath: String) {
+        self.id = id
+        self.endpoint = endpoint
+        self.variant = variant
+        self.model = model
+        self.logPath = logPath
+        self.upstream = Upstream(port: 0, instanceID: id)
+    }
+}
+
+/// The environment host's brain: keeps model registrations and endpoints, launches and supervises
+/// model-server instances, and publishes routes. Level-based: every request says what should be,
+/// and the controller converges to it (idempotent, so a retried apply is safe).
+public actor EnvironmentController {
+    struct EndpointEntry {
+        var config: EndpointConfiguration
+        var instances: [String: [Instance]]
+    }
+
+    let directory: String
+    let table: RouteTable
+    let executable: String
+    let spawner = ProcessSpawner()
+    let startedAt = Date().timeIntervalSince1970
+    var awsPort = 0
+    var models: [String: ModelRegistration] = [:]
+    var probes: [String: String] = [:]
+    var endpoints: [String: EndpointEntry] = [:]
+    var byPID: [Int32: Instance] = [:]
+    var unclaimedExits: [Int32: Int32] = [:]
+    var counters: [String: Int] = [:]
+
+    public init(directory: String, table: RouteTable, executable: String) {
+        self.directory = directory
+        self.table = table
+        self.executable = executable
+    }
+
+    func setAWSPort(_ port: Int) { awsPort = port }
+
+    func log(_ message: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        print("\(stamp) \(message)")
+        fflush(nil)
+    }
+
+    // MARK: models
+
+    func putModel(_ registration: ModelRegistration) throws -> ModelRegistration {
+        guard registration.runtime == "linear" else {
+            throw ControlError(message: "runtime '\(registration.runtime)' is not supported", terminal: true)
+        }
+        do {
+            let model = try LinearModel.load(path: registration.artifactPath)
+            probes[registration.sha256] = model.probeCSV
+        } catch {
+            throw ControlError(message: "\(error)", terminal: true)
+        }
+        if models[registration.name] != registration { log("model \(registration.name): registered (sha256 \(registration.sha256.prefix(12)))") }
+        models[registration.name] = registration
+        return registration
+    }
+
+    func deleteModel(_ name: String) {
+        if models.removeValue(forKey: name) != nil { log("model \(name): removed") }
+    }
+
+    // MARK: endpoints
+
+    func putEndpoint(_ config: EndpointConfiguration) async throws -> EndpointStatus {
+        let old = endpoints[config.name]
+        var keep: [String: [Instance]] = [:]
+        var toStart: [Instance] = []
+        var toDrain: [Instance] = []
+        for v in config.variants {
+            let existing = (old?.instances[v.name] ?? []).filter { $0.lifecycle.state != .stopping && $0.lifecycle.state != .stopped }
+            let before = old?.config.variants.first { $0.name == v.name }
+            if let before, before.model == v.model {
+                if existing.count >= v.instances {
+                    keep[v.name] = Array(existing.prefix(v.instances))
+                    toDrain += existing.dropFirst(v.instances)
+                } else {
+                    let added = (existing.count..<v.instances).map { _ in makeInstance(config.name, v) }
+                    keep[v.name] = existing + added
+                    toStart += added
+                }
+            } else {
+                // New variant or new model: blue/green. New instances first, traffic switches
+                // once all are healthy, then the old ones drain.
+                let fresh = (0..<v.instances).map { _ in makeInstance(config.name, v) }
+                keep[v.name] = fresh
+                toStart += fresh
+                toDrain += existing
+            }
+        }
+        for (name, instances) in old?.instances ?? [:] where !config.variants.contains(where: { $0.name == name }) {
+            toDrain += instances
+        }
+        if !toStart.isEmpty { log("endpoint \(config.name): starting \(toStart.count) instance(s)") }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for instance in toStart {
+                    group.addTask { try await self.launch(instance, timeout: config.healthTimeout) }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            await withTaskGroup(of: Void.self) { group in
+                for instance in toStart { group.addTask { await self.stop(instance, drain: false) } }
+            }
+            throw error
+        }
+        endpoints[config.name] = EndpointEntry(config: config, instances: keep)
+        publish(config.name)
+        if !toDrain.isEmpty {
+            log("endpoint \(config.name): draining \(toDrain.count) instance(s)")
+            await withTaskGroup(of: Void.self) { group in
+                for instance in toDrain { group.addTask { await self.stop(instance, drain: true) } }
+            }
+        }
+        log("endpoint \(config.name): serving \(config.variants.map { "\($0.name)=\(formatWeight($0.weight))x\($0.instances)" }.joined(separator: " "))")
+        return status(config.name)!
+    }
+
+    func deleteEndpoint(_ name: String) async {
+        guard let entry = endpoints.removeValue(forKey: name) else { return }
+        table.set(nil, for: name)
+        await withTaskGroup(of: Void.self) { group in
+            for instance in entry.instances.values.joined() { group.addTask { await self.stop(instance, drain: true) } }
+        }
+        log("endpoint \(name): deleted")
+    }
+
+    /// Stops every instance; the host exits afterwards.
+    func shutdown() async {
+        let all = endpoints.values.flatMap { $0.instances.values.joined() }
+        for name in endpoints.keys { table.set(nil, for: name) }
+        endpoints = [:]
+        await withTaskGroup(of: Void.self) { group in
+            for instance in all { group.addTask { await self.stop(instance, drain: false) } }
+        }
+        log("environment stopped")
+    }
+
+    func makeInstance(_ endpoint: String, _ v: VariantConfiguration) -> Instance {
+        let key = "\(endpoint)/\(v.name)"
+        let n = counters[key, default: 0] + 1
+        counters[key] = n
+        let id = "\(v.name)-\(n)"
+        return Instance(id: id, endpoint: endpoint, variant: v.name, model: v.model,
+                        logPath: "\(directory)/logs/endpoints.\(endpoint)/\(id).log")
+    }
+
+    /// Routes every healthy instance of the endpoint, replacing the previous entry atomically.
+    func publish(_ endpoint: String) {
+        guard let entry = endpoints[endpoint] else {
+            table.set(nil, for: endpoint)
+            return
+        }
+        let variants = entry.config.variants.map { v in
+            VariantRoute(name: v.name, weight: v.weight,
+                         upstreams: (entry.instances[v.name] ?? []).filter { $0.lifecycle.state == .healthy }.map(\.upstream))
+        }
+        table.set(EndpointRoute(name: endpoint, variants: variants), for: endpoint)
+    }
+
+    // MARK: processes
+
+    func launch(_ instance: Instance, timeout: Double) async throws {
+        guard let port = LoopbackHTTP.freePort() else { throw ControlError(message: "no free port on 127.0.0.1", terminal: false) }
+        instance.port = port
+        instance.upstream = Upstream(port: port, instanceID: instance.id)
+        var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key) }
+        environment["SAGEMAKER_BIND_TO_PORT"] = String(port)
+        environment["SM_MODEL_DIR"] = (instance.model.artifactPath as NSString).deletingLastPathComponent
+        environment["MLGW_MODEL_ARTIFACT"] = instance.model.artifactPath
+        let pid = try await spawner.spawn(executable, arguments: ["serve", "model", "--runtime", instance.model.runtime, "--artifact", instance.model.artifactPath],
+                                          environment: environment, logPath: instance.logPath)
+        instance.pid = pid
+        instance.startedAt = Date().timeIntervalSince1970
+        byPID[pid] = instance
+        if let status = unclaimedExits.removeValue(forKey: pid) { processExited(pid: pid, status: status) }
+        try await waitHealthy(instance, timeout: timeout)
+        instance.lifecycle.becameHealthy()
+    }
+
+    func waitHealthy(_ instance: Instance, timeout: Double) async throws {
+        let pid = instance.pid
+        let deadline = Date().addingTimeInterval(timeout)
+        let probe = probes[instance.model.sha256] ?? (try? LinearModel.load(path: instance.model.artifactPath).probeCSV) ?? "0"
+        while Date() < deadline {
+            guard instance.pid == pid, byPID[pid] === instance else {
+                throw ControlError(message: "model server \(instance.endpoint)/\(instance.id) \(instance.lastExit ?? "exited") before becoming healthy\(logTail(instance))", terminal: false)
+            }
+            if let ping = try? await LoopbackHTTP.send("GET", port: instance.port, path: "/ping", timeout: 2), ping.status == 200 {
+                let answer = try? await LoopbackHTTP.send("POST", port: instance.port, path: "/invocations",
+                                                          headers: ["Content-Type": "text/csv"], body: Array(probe.utf8), timeout: 5)
+                if let answer, (200..<300).contains(answer.status) { return }
+                throw ControlError(message: "model server \(instance.endpoint)/\(instance.id) answers /ping but its probe inference failed: \(answer.map { "HTTP \($0.status): \($0.text)" } ?? "no answer")\(logTail(instance))", terminal: true)
+            }
+            try await Task.sleep(nanoseconds: 30_000_000)
+        }
+        throw ControlError(message: "model server \(instance.endpoint)/\(instance.id) did not become healthy within \(formatWeight(timeout))s\(logTail(instance))", terminal: false)
+    }
+
+    func logTail(_ instance: Instance) -> String {
+        guard let text = try? String(contentsOfFile: instance.logPath, encoding: .utf8) else { return "" }
+        let lines = text.split(separator: "\n").suffix(10)
+        return lines.isEmpty ? "" : "\n  last lines of \(instance.logPath):\n    " + lines.joined(separator: "\n    ")
+    }
+
+    func processExited(pid: Int32, status: Int32) {
+        guard let instance = byPID.removeValue(forKey: pid) else {
+            unclaimedExits[pid] = status
+            return
+        }
+        instance.lastExit = ChildReaper.describe(status)
+        let wasRouted = instance.lifecycle.state == .healthy
+        switch instance.lifecycle.processExited() {
+        case .restart(let delay):
+            log("endpoint \(instance.endpoint): instance \(instance.id) (pid \(pid)) \(instance.lastExit!); restart #\(instance.lifecycle.restarts) in \(delay)s")
+            if wasRouted { publish(instance.endpoint) }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                await self.restart(instance)
+            }
+        case .launchFailed:
+            log("endpoint \(instance.endpoint): instance \(instance.id) (pid \(pid)) \(instance.lastExit!) during its first start")
+        case .stopped, .none:
+            break
+        }
+    }
+
+    func restart(_ instance: Instance) async {
+        guard instance.lifecycle.state == .restarting,
+              endpoints[instance.endpoint]?.instances[instance.variant]?.contains(where: { $0 === instance }) == true else { return }
+        instance.lifecycle.relaunched()
+        do {
+            try await launch(instance, timeout: 60)
+            publish(instance.endpoint)
+            log("endpoint \(instance.endpoint): instance \(instance.id) restarted (pid \(instance.pid), port \(instance.port))")
+        } catch {
+            log("endpoint \(instance.endpoint): restart of \(instance.id) failed: \(error)")
+            if byPID[instance.pid] === instance {
+                kill(instance.pid, SIGKILL)   // its exit schedules the next attempt
+            } else if instance.lifecycle.state == .starting {
+                // Nothing was launched (no port, spawn failed): try again later.
+                _ = instance.lifecycle.processExited()
+                Task {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    await self.restart(instance)
+                }
+            }
+        }
+    }
+
+    /// Stops an instance: out of the routes first, then (when draining) until it has answered what
+    /// it was given, then SIGTERM, and SIGKILL if it lingers.
+    func stop(_ instance: Instance, drain: Bool) async {
+        instance.lifecycle.stopRequested()
+        if drain {
+            // A request may have picked this instance just before the route swap: give it a moment
+            // to register, then wait for everything in flight.
+            try? await Task.sleep(nanoseconds: 50_000_000)
+            let deadline = Date().addingTimeInterval(30)
+            while instance.upstream.inflight.load(ordering: .relaxed) > 0, Date() < deadline {
+                try? await Task.sleep(nanoseconds: 10_000_000)
+            }
+        }
+        let pid = instance.pid
+        guard pid > 0, byPID[pid] === instance else { return }
+        kill(pid, SIGTERM)
+        if await waitExit(instance, pid: pid, seconds: 5) { return }
+        kill(pid, SIGKILL)
+        _ = await waitExit(instance, pid: pid, seconds: 2)
+    }
+
+    func waitExit(_ instance: Instance, pid: Int32, seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while byPID[pid] === instance {
+            if Date() >= deadline { return false }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return true
+    }
+
+    // MARK: reading
+
+    func status(_ name: String) -> EndpointStatus? {
+        guard let entry = endpoints[name] else { return nil }
+        return EndpointStatus(name: name, variants: entry.config.variants.map { v in
+            VariantStatus(name: v.name, model: v.model.name, modelSHA256: v.model.sha256, weight: v.weight,
+                          desiredInstances: v.instances,
+                          instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus))
+        })
+    }
+
+    static func instanceStatus(_ i: Instance) -> InstanceStatus {
+        let state: InstanceStatus.State
+        switch i.lifecycle.state {
+        case .starting: state = i.lifecycle.everHealthy ? .restarting : .starting
+        case .healthy: state = .healthy
+        case .restarting: state = .restarting
+        case .stopping, .stopped: state = .draining
+        case .failed: state = .failed
+        }
+        return InstanceStatus(id: i.id, pid: i.pid, port: i.port, state: state, restarts: i.lifecycle.restarts,
+                              startedAt: i.startedAt, lastExit: i.lastExit)
+    }
+
+    func snapshot() -> EnvironmentSnapshot {
+        EnvironmentSnapshot(pid: getpid(), awsPort: awsPort, startedAt: startedAt,
+                            models: models.values.sorted { $0.name < $1.name },
+                            endpoints: endpoints.keys.sorted().compactMap(status))
+    }
+}
+
+func formatWeight(_ w: Double) -> String {
+    w == w.rounded() && abs(w) < 1e15 ? String(Int64(w)) : String(w)
+}

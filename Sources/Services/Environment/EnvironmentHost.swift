@@ -1,0 +1,70 @@
+import EnvironmentAPI
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The long-lived process behind one environment: the AWS-compatible front door (the router of
+/// every endpoint), the control API, and the supervisor of all model-server processes, which die
+/// with it (parent-death signal). Started detached by `apply`; stopped by `destroy`.
+public struct EnvironmentHost {
+    public var directory: String
+    /// The front door's port; 0 lets the OS choose.
+    public var port: Int
+
+    public init(directory: String, port: Int) {
+        self.directory = directory
+        self.port = port
+    }
+
+    public func run() throws -> Never {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let table = RouteTable()
+        var pools: [ObjectIdentifier: UpstreamPool] = [:]
+        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(loop: loop) }
+        let poolsByLoop = pools
+        let requestIDs = RequestIDs()
+        let front = try HTTPServer.bind(group: group, port: port) { channel in
+            FrontDoorHandler(table: table, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs)
+        }
+        let awsPort = front.localAddress?.port ?? port
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let controller = EnvironmentController(directory: directory, table: table, executable: executable)
+        let infoPath = directory + "/" + EnvironmentInfo.fileName
+        let stop: @Sendable () -> Void = {
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                await controller.shutdown()
+                done.signal()
+            }
+            done.wait()
+            unlink(infoPath)
+        }
+        _ = ChildReaper { pid, status in
+            Task { await controller.processExited(pid: pid, status: status) }
+        }
+        let control = try HTTPServer.bind(group: group, port: 0) { _ in
+            ControlHandler(controller: controller, onShutdown: {
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) {
+                    stop()
+                    fflush(nil)
+                    exit(0)
+                }
+            })
+        }
+        let controlPort = control.localAddress?.port ?? 0
+        let semaphore = DispatchSemaphore(value: 0)
+        Task {
+            await controller.setAWSPort(awsPort)
+            semaphore.signal()
+        }
+        semaphore.wait()
+        let info = EnvironmentInfo(pid: getpid(), controlPort: controlPort, awsPort: awsPort, startedAt: Date().timeIntervalSince1970)
+        let data = try JSONEncoder().encode(info)
+        let temp = infoPath + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temp))
+        guard rename(temp, infoPath) == 0 else { throw ControlError(message: "cannot write \(infoPath)", terminal: true) }
+        print("\(ISO8601DateFormatter().string(from: Date())) environment host pid \(getpid()): aws url http://127.0.0.1:\(awsPort), control port \(controlPort)")
+        fflush(nil)
+        waitForTermination(stop)
+    }
+}

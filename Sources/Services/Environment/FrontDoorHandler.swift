@@ -1,0 +1,245 @@
+import Atomics
+import NIOCore
+import NIOHTTP1
+
+/// The environment's AWS-compatible URL for sagemaker-runtime: `POST /endpoints/{name}/invocations`.
+/// Picks a variant (the caller's `X-Amzn-SageMaker-Target-Variant`, else by weight), an instance
+/// (round-robin), forwards over a pooled keep-alive connection on the same event loop, and answers
+/// with `x-Amzn-Invoked-Production-Variant`. Errors use the shapes botocore parses
+/// (`x-amzn-ErrorType` plus a JSON body).
+final class FrontDoorHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let maxBody = 6_291_456
+    static let accountID = "000000000000"
+
+    let table: RouteTable
+    let pool: UpstreamPool
+    let requestIDs: RequestIDs
+    var random = FastRandom()
+    var head: HTTPRequestHead?
+    var body: [ByteBuffer] = []
+    var bodyLength = 0
+
+    init(table: RouteTable, pool: UpstreamPool, requestIDs: RequestIDs) {
+        self.table = table
+        self.pool = pool
+        self.requestIDs = requestIDs
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.removeAll(keepingCapacity: true)
+            bodyLength = 0
+        case .body(let b):
+            bodyLength += b.readableBytes
+            if bodyLength <= Self.maxBody { body.append(b) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            route(context, head)
+        }
+    }
+
+    func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let keepAlive = head.isKeepAlive
+        let requestID = requestIDs.next()
+        // /endpoints/{name}/invocations[?query]
+        var path = Substring(head.uri)
+        if let q = path.firstIndex(of: "?") { path = path[..<q] }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == 3, parts[0] == "endpoints", parts[2] == "invocations" else {
+            if head.method == .GET && (path == "/ping" || path == "/") {
+                writeResponse(context, status: .ok, body: nil, keepAlive: keepAlive)
+                return
+            }
+            awsError(context, status: .notFound, type: "UnknownOperationException",
+                     message: "No operation matches \(head.method) \(path).", requestID: requestID, keepAlive: keepAlive)
+            return
+        }
+        guard head.method == .POST else {
+            awsError(context, status: .methodNotAllowed, type: "UnknownOperationException",
+                     message: "InvokeEndpoint takes POST.", requestID: requestID, keepAlive: keepAlive)
+            return
+        }
+        guard bodyLength <= Self.maxBody else {
+            awsError(context, status: .payloadTooLarge, type: "ValidationError",
+                     message: "Request body of \(bodyLength) bytes exceeds the limit of \(Self.maxBody) bytes.", requestID: requestID, keepAlive: keepAlive)
+            return
+        }
+        let name = String(parts[1].removingPercentEncoding)
+        guard let endpoint = table.endpoint(name) else {
+            awsError(context, status: .badRequest, type: "ValidationError",
+                     message: "Endpoint \(name) of account \(Self.accountID) not found.", requestID: requestID, keepAlive: keepAlive)
+            return
+        }
+        let variant: VariantRoute
+        if let target = head.headers.first(name: "x-amzn-sagemaker-target-variant") {
+            guard let v = endpoint.variant(named: target) else {
+                awsError(context, status: .badRequest, type: "ValidationError",
+                         message: "The variant(s) \"[\(target)]\" is/are not found for endpoint \(name).", requestID: requestID, keepAlive: keepAlive)
+                return
+            }
+            variant = v
+        } else {
+            guard let v = endpoint.pick(unit: random.unit()) else {
+                awsError(context, status: .badRequest, type: "ValidationError",
+                         message: "Endpoint \(name) has no variant with a positive weight.", requestID: requestID, keepAlive: keepAlive)
+                return
+            }
+            variant = v
+        }
+        forward(context, head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive, attempt: 1, avoid: nil)
+    }
+
+    func forward(_ context: ChannelHandlerContext, head: HTTPRequestHead, endpoint: String, variant: VariantRoute,
+                 requestID: String, keepAlive: Bool, attempt: Int, avoid: Upstream?) {
+        var upstream = variant.pickUpstream()
+        if let avoid, upstream === avoid, variant.upstreams.count > 1 { upstream = variant.pickUpstream() }
+        guard let upstream else {
+            awsError(context, status: .serviceUnavailable, type: "ServiceUnavailable",
+                     message: "Variant \(variant.name) of endpoint \(endpoint) has no healthy instance right now; retry.",
+                     requestID: requestID, keepAlive: keepAlive)
+            return
+        }
+        upstream.inflight.wrappingIncrement(ordering: .relaxed)
+        let requestBody = body
+        pool.acquire(port: upstream.port).whenComplete { result in
+            switch result {
+            case .failure(let error):
+                upstream.inflight.wrappingDecrement(ordering: .relaxed)
+                self.retryOrFail(context, head: head, endpoint: endpoint, variant: variant, requestID: requestID,
+                                 keepAlive: keepAlive, attempt: attempt, failed: upstream, reason: "\(error)")
+            case .success(let connection):
+                connection.handler.completion = { outcome in
+                    upstream.inflight.wrappingDecrement(ordering: .relaxed)
+                    switch outcome {
+                    case .success(let response):
+                        self.answer(context, response: response, variant: variant.name, requestID: requestID, keepAlive: keepAlive)
+                    case .failure(.beforeResponse(let reason)):
+                        self.retryOrFail(context, head: head, endpoint: endpoint, variant: variant, requestID: requestID,
+                                         keepAlive: keepAlive, attempt: attempt, failed: upstream, reason: reason)
+                    case .failure(.duringResponse(let reason)):
+                        self.awsError(context, status: .internalServerError, type: "InternalFailure",
+                                      message: "The model server of variant \(variant.name) failed while answering: \(reason)",
+                                      requestID: requestID, keepAlive: keepAlive)
+                    }
+                }
+                var headers = HTTPHeaders()
+                headers.reserveCapacity(6)
+                headers.add(name: "host", value: "127.0.0.1")
+                headers.add(name: "content-length", value: String(self.bodyLengthOf(requestBody)))
+                for name in ["content-type", "accept", "x-amzn-sagemaker-custom-attributes"] {
+                    if let v = head.headers.first(name: name) { headers.add(name: name, value: v) }
+                }
+                let upstreamHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/invocations", headers: headers)
+                let channel = connection.channel
+                channel.write(NIOAny(HTTPClientRequestPart.head(upstreamHead)), promise: nil)
+                for part in requestBody { channel.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(part))), promise: nil) }
+                channel.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+            }
+        }
+    }
+
+    func bodyLengthOf(_ parts: [ByteBuffer]) -> Int { parts.reduce(0) { $0 + $1.readableBytes } }
+
+    /// Nothing reached the model yet (connect refused, or a stale keep-alive connection closed):
+    /// one more try on another instance is safe and hides an instance that just died.
+    func retryOrFail(_ context: ChannelHandlerContext, head: HTTPRequestHead, endpoint: String, variant: VariantRoute,
+                     requestID: String, keepAlive: Bool, attempt: Int, failed: Upstream, reason: String) {
+        if attempt < 3 {
+            // Re-read the route: the controller may have swapped the failed instance out.
+            let current = table.endpoint(endpoint)?.variant(named: variant.name) ?? variant
+            forward(context, head: head, endpoint: endpoint, variant: current, requestID: requestID,
+                    keepAlive: keepAlive, attempt: attempt + 1, avoid: failed)
+            return
+        }
+        awsError(context, status: .serviceUnavailable, type: "ServiceUnavailable",
+                 message: "Variant \(variant.name) of endpoint \(endpoint) is unavailable: \(reason)",
+                 requestID: requestID, keepAlive: keepAlive)
+    }
+
+    func answer(_ context: ChannelHandlerContext, response: UpstreamResponse, variant: String, requestID: String, keepAlive: Bool) {
+        let code = response.head.status.code
+        guard (200..<300).contains(code) else {
+            var text = ""
+            for part in response.body { text += String(buffer: part) }
+            if text.count > 1024 { text = String(text.prefix(1024)) }
+            let message = "Received \(code < 500 ? "client" : "server") error (\(code)) from \(variant) with message \"\(text)\". See the model server's log for details."
+            var b = context.channel.allocator.buffer(capacity: 256 + text.utf8.count * 2)
+            b.writeString("{\"ErrorCode\":\"CLIENT_ERROR_FROM_MODEL\",\"Message\":\(jsonString(message)),\"OriginalStatusCode\":\(code),\"OriginalMessage\":\(jsonString(text)),\"LogStreamArn\":\(jsonString("arn:aws:logs:local:\(Self.accountID):log-group:/aws/sagemaker/Endpoints/\(variant)"))}")
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "x-amzn-errortype", value: "ModelError")
+            headers.add(name: "x-amzn-requestid", value: requestID)
+            headers.add(name: "x-amzn-invoked-production-variant", value: variant)
+            writeResponse(context, status: .failedDependency, headers: headers, body: b, keepAlive: keepAlive)
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "content-type", value: response.head.headers.first(name: "content-type") ?? "application/octet-stream")
+        headers.add(name: "x-amzn-invoked-production-variant", value: variant)
+        headers.add(name: "x-amzn-requestid", value: requestID)
+        if let custom = response.head.headers.first(name: "x-amzn-sagemaker-custom-attributes") {
+            headers.add(name: "x-amzn-sagemaker-custom-attributes", value: custom)
+        }
+        headers.add(name: "content-length", value: String(bodyLengthOf(response.body)))
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        for part in response.body { context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    func awsError(_ context: ChannelHandlerContext, status: HTTPResponseStatus, type: String, message: String,
+                  requestID: String, keepAlive: Bool) {
+        var b = context.channel.allocator.buffer(capacity: message.utf8.count + 64)
+        b.writeString("{\"__type\":\(jsonString(type)),\"message\":\(jsonString(message))}")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "x-amzn-errortype", value: type)
+        headers.add(name: "x-amzn-requestid", value: requestID)
+        writeResponse(context, status: status, headers: headers, body: b, keepAlive: keepAlive)
+    }
+}
+
+/// Request ids: a random per-process prefix and a counter, formatted like a UUID. Cheaper than a
+/// random UUID per request, and still unique across environments.
+final class RequestIDs: Sendable {
+    let prefix: String
+    let counter = ManagedAtomic<UInt64>(0)
+
+    init() {
+        let r = UInt64.random(in: 0...UInt64.max)
+        let hex = String(r, radix: 16)
+        let padded = String(repeating: "0", count: 16 - hex.count) + hex
+        prefix = "\(padded.prefix(8))-\(padded.dropFirst(8).prefix(4))-\(padded.dropFirst(12).prefix(4))"
+    }
+
+    func next() -> String {
+        let n = counter.loadThenWrappingIncrement(ordering: .relaxed)
+        let hex = String(n, radix: 16)
+        return prefix + "-0000-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+    }
+}
+
+extension Substring {
+    /// Percent-decoding for path segments (boto3 quotes endpoint names).
+    var removingPercentEncoding: Substring {
+        guard contains("%") else { return self }
+        var bytes: [UInt8] = []
+        var it = utf8.makeIterator()
+        while let b = it.next() {
+            if b == 37, let h = it.next(), let l = it.next(), let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                bytes.append(v)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return Substring(String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,105 @@
+import Atomics
+import NIOConcurrencyHelpers
+
+/// One model-server instance as the router sees it. `inflight` lets a drain wait until the
+/// instance has answered everything it was given before it is stopped.
+public final class Upstream: Sendable {
+    public let port: Int
+    public let instanceID: String
+    public let inflight = ManagedAtomic<Int>(0)
+
+    public init(port: Int, instanceID: String) {
+        self.port = port
+        self.instanceID = instanceID
+    }
+}
+
+/// A variant's routing entry: its weight and its healthy instances, picked round-robin.
+public final class VariantRoute: Sendable {
+    public let name: String
+    public let weight: Double
+    public let upstreams: [Upstream]
+    let next = ManagedAtomic<Int>(0)
+
+    public init(name: String, weight: Double, upstreams: [Upstream]) {
+        self.name = name
+        self.weight = weight
+        self.upstreams = upstreams
+    }
+
+    func pickUpstream() -> Upstream? {
+        guard !upstreams.isEmpty else { return nil }
+        let i = next.loadThenWrappingIncrement(ordering: .relaxed)
+        return upstreams[(i & Int.max) % upstreams.count]
+    }
+}
+
+/// An endpoint's routing entry. Immutable: a change builds a new one and swaps it in whole, so a
+/// request sees either the old or the new weights, never a mix.
+public final class EndpointRoute: Sendable {
+    public let name: String
+    public let variants: [VariantRoute]
+    let cumulative: [Double]
+    let total: Double
+
+    public init(name: String, variants: [VariantRoute]) {
+        self.name = name
+        self.variants = variants
+        var sum = 0.0
+        var c: [Double] = []
+        for v in variants {
+            sum += v.weight
+            c.append(sum)
+        }
+        cumulative = c
+        total = sum
+    }
+
+    func variant(named name: String) -> VariantRoute? {
+        variants.first { $0.name == name }
+    }
+
+    /// Weighted choice: a variant's share is its weight over the sum, as SageMaker splits traffic.
+    /// `unit` is uniform in [0, 1).
+    func pick(unit: Double) -> VariantRoute? {
+        guard total > 0 else { return nil }
+        let x = unit * total
+        for (i, c) in cumulative.enumerated() where x < c && variants[i].weight > 0 { return variants[i] }
+        return variants.last { $0.weight > 0 }
+    }
+}
+
+/// The routes of every endpoint in the environment, read on every request and swapped by the
+/// controller. A lock around a dictionary of immutable entries: uncontended, tens of nanoseconds.
+public final class RouteTable: Sendable {
+    private let routes = NIOLockedValueBox<[String: EndpointRoute]>([:])
+
+    public init() {}
+
+    public func endpoint(_ name: String) -> EndpointRoute? {
+        routes.withLockedValue { $0[name] }
+    }
+
+    public func set(_ route: EndpointRoute?, for name: String) {
+        routes.withLockedValue { $0[name] = route }
+    }
+}
+
+/// xorshift64*: a fast per-connection random source for weighted choice (no syscall per request).
+struct FastRandom {
+    var state: UInt64
+
+    init() {
+        var s: UInt64 = 0
+        while s == 0 { s = UInt64.random(in: 1...UInt64.max) }
+        state = s
+    }
+
+    mutating func unit() -> Double {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        let r = state &* 0x2545F4914F6CDD1D
+        return Double(r >> 11) * (1.0 / 9007199254740992.0)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A model server for the built-in runtimes that honours SageMaker's container contract: it
+/// listens on `SAGEMAKER_BIND_TO_PORT`, answers `GET /ping` and `POST /invocations`, and stops on
+/// SIGTERM. One process serves one model; an endpoint variant runs N of them.
+public struct ModelServer {
+    public var model: LinearModel
+    public var port: Int
+
+    public init(model: LinearModel, port: Int) {
+        self.model = model
+        self.port = port
+    }
+
+    /// Serves until SIGTERM or SIGINT.
+    public func run() throws -> Never {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let model = self.model
+        let channel = try HTTPServer.bind(group: group, port: port) { _ in ModelServerHandler(model: model) }
+        print("model server listening on 127.0.0.1:\(port) (\(model.objective.rawValue), \(model.coefficients.count) features)")
+        fflushStdout()
+        waitForTermination {
+            try? channel.close().wait()
+            print("model server on port \(port) stopped")
+        }
+    }
+}
+
+final class ModelServerHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let model: LinearModel
+    var head: HTTPRequestHead?
+    var body: ByteBuffer?
+
+    init(model: LinearModel) { self.model = model }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+        case .body(var b):
+            if body == nil { body = b } else { body!.writeBuffer(&b) }
+        case .end:
+            guard let head else { return }
+            respond(context, head)
+            self.head = nil
+            body = nil
+        }
+    }
+
+    func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let keepAlive = head.isKeepAlive
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        switch (head.method, path) {
+        case (.GET, "/ping"):
+            writeResponse(context, status: .ok, body: nil, keepAlive: keepAlive)
+        case (.POST, "/invocations"):
+            invoke(context, head, keepAlive: keepAlive)
+        default:
+            var b = context.channel.allocator.buffer(capacity: 32)
+            b.writeString("not found: \(head.method) \(path)\n")
+            writeResponse(context, status: .notFound, body: b, keepAlive: keepAlive)
+        }
+    }
+
+    func invoke(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, keepAlive: Bool) {
+        let contentType = head.headers.first(name: "content-type")?.lowercased() ?? "text/csv"
+        let accept = head.headers.first(name: "accept")?.lowercased() ?? ""
+        let width = model.coefficients.count
+        do {
+            let values: [Double]
+            let bytes = body ?? ByteBuffer()
+            if contentType.hasPrefix("application/json") {
+                values = try InferenceCodec.parseJSON(Data(bytes.readableBytesView), width: width)
+            } else if contentType.hasPrefix("text/csv") || contentType.isEmpty {
+                values = try bytes.withUnsafeReadableBytes { try InferenceCodec.parseCSV($0, width: width) }
+            } else {
+                throw InferenceCodec.BadInput(description: "content type '\(contentType)' is not supported; send text/csv or application/json")
+            }
+            var predictions: [Double] = []
+            predictions.reserveCapacity(values.count / width)
+            values.withUnsafeBufferPointer { all in
+                var start = 0
+                while start < all.count {
+                    predictions.append(model.predict(UnsafeBufferPointer(rebasing: all[start..<(start + width)])))
+                    start += width
+                }
+            }
+            let wantsJSON = accept.contains("application/json") || (!accept.contains("text/csv") && contentType.hasPrefix("application/json"))
+            var out = context.channel.allocator.buffer(capacity: predictions.count * 20)
+            var headers = HTTPHeaders()
+            if wantsJSON {
+                out.writeString(InferenceCodec.formatJSON(predictions))
+                headers.add(name: "content-type", value: "application/json")
+            } else {
+                out.writeString(InferenceCodec.formatCSV(predictions))
+                headers.add(name: "content-type", value: "text/csv; charset=utf-8")
+            }
+            writeResponse(context, status: .ok, headers: headers, body: out, keepAlive: keepAlive)
+        } catch {
+            var out = context.channel.allocator.buffer(capacity: 128)
+            out.writeString("\(error)")
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+            writeResponse(context, status: .badRequest, headers: headers, body: out, keepAlive: keepAlive)
+        }
+    }
+}
+
+/// Blocks until SIGTERM or SIGINT, runs `cleanup`, and exits 0.
+func waitForTermination(_ cleanup: @escaping () -> Void) -> Never {
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let queue = DispatchQueue(label: "mlgw.signals")
+    var sources: [DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT] {
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+        source.setEventHandler {
+            cleanup()
+            fflushStdout()
+            exit(0)
+        }
+        source.resume()
+        sources.append(source)
+    }
+    while true {
+        sleep(3600)
+        _ = sources.count  // keeps the signal sources alive
+    }
+}
+
+func fflushStdout() { fflush(nil) }

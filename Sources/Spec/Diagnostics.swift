@@ -1,0 +1,148 @@
+/// A place in a stack file: 1-based line and column, as editors count them.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// One problem found in a stack. Spec problems are collected, never thrown, so that one run
+/// reports every mistake.
+public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Codable { case error, warning }
+
+    public var severity: Severity
+    public var location: SourceLocation?
+    /// Lowercase, one line, names in single quotes.
+    public var summary: String
+    /// What to type to fix it.
+    public var hint: String?
+
+    public init(_ severity: Severity = .error, at location: SourceLocation?, _ summary: String, hint: String? = nil) {
+        self.severity = severity
+        self.location = location
+        self.summary = summary
+        self.hint = hint
+    }
+
+    public var description: String {
+        var text = location.map { "\($0): " } ?? ""
+        text += "\(severity.rawValue): \(summary)"
+        if let hint { text += "\n  hint: \(hint)" }
+        return text
+    }
+}
+
+/// The diagnostics of one load, in the order they were found.
+public struct Diagnostics: Sendable, Equatable {
+    public private(set) var all: [Diagnostic] = []
+    public init() {}
+
+    public var hasErrors: Bool { all.contains { $0.severity == .error } }
+    public var errors: [Diagnostic] { all.filter { $0.severity == .error } }
+
+    public mutating func append(_ diagnostic: Diagnostic) { all.append(diagnostic) }
+    public mutating func append(contentsOf other: Diagnostics) { all += other.all }
+
+    /// Sorted by file, line and column, so output is stable whatever order checks ran in.
+    public var sorted: [Diagnostic] {
+        all.enumerated().sorted { a, b in
+            let la = a.element.location, lb = b.element.location
+            if let la, let lb, la != lb {
+                if la.file != lb.file { return la.file < lb.file }
+                if la.line != lb.line { return la.line < lb.line }
+                return la.column < lb.column
+            }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+}
+
+// Every message the Spec module can produce lives here, so wording stays consistent.
+extension Diagnostic {
+    static func yamlSyntax(_ problem: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "invalid YAML: \(problem)", hint: "check indentation and quoting near this position")
+    }
+    static func unknownKey(_ key: String, in context: String, suggestion: String?, allowed: [String], at loc: SourceLocation?) -> Diagnostic {
+        let hint = suggestion.map { "did you mean '\($0)'?" } ?? "allowed keys: \(allowed.joined(separator: ", "))"
+        return Diagnostic(at: loc, "unknown key '\(key)' in \(context)", hint: hint)
+    }
+    static func missingKey(_ key: String, in context: String, at loc: SourceLocation?, hint: String) -> Diagnostic {
+        Diagnostic(at: loc, "\(context) is missing required key '\(key)'", hint: hint)
+    }
+    static func wrongType(_ what: String, expected: String, found: String, at loc: SourceLocation?, hint: String? = nil) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) must be \(expected), found \(found)", hint: hint)
+    }
+    static func kindNotAvailable(_ section: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "resource kind '\(section)' is not supported by this version of mlgw-deploy",
+                   hint: "remove the '\(section)' section; supported kinds: models, endpoints (see docs/spec.md)")
+    }
+    static func featureNotAvailable(_ key: String, in context: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'\(key)' in \(context) is not supported by this version of mlgw-deploy",
+                   hint: "remove '\(key)'; docs/spec.md lists what each kind accepts today")
+    }
+    static func duplicateResource(_ address: String, first: SourceLocation?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'\(address)' is defined twice",
+                   hint: "the first definition is at \(first?.description ?? "another file"); rename or remove one of them")
+    }
+    static func invalidName(_ name: String, what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) name '\(name)' is invalid",
+                   hint: "use 1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit")
+    }
+    static func unknownReference(_ ref: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "reference to undeclared '\(ref)'",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it, or fix the name")
+    }
+    static func unknownModel(_ model: String, variant: String, endpoint: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "variant '\(variant)' of endpoint '\(endpoint)' names undeclared model '\(model)'",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it under 'models:', or fix the name")
+    }
+    static func weightsAllZero(endpoint: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "every variant weight of endpoint '\(endpoint)' is 0, so no variant can receive traffic",
+                   hint: "give at least one variant a positive 'weight' (shares are weight / sum of weights)")
+    }
+    static func negative(_ what: String, value: Double, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) must not be negative, found \(formatNumber(value))", hint: "use 0 or a positive number")
+    }
+    static func outOfRange(_ what: String, value: Double, range: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) must be \(range), found \(formatNumber(value))", hint: "use a value \(range)")
+    }
+    static func missingFile(_ path: String, resolved: String, what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) '\(path)' does not exist (looked for '\(resolved)')",
+                   hint: "relative paths resolve against the stack file's folder; fix the path or create the file")
+    }
+    static func cycle(_ path: [String], at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "dependency cycle: \(path.joined(separator: " -> "))",
+                   hint: "break the cycle by removing one of these references")
+    }
+    static func variableMissing(_ name: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "variable '\(name)' has no value",
+                   hint: "pass --var \(name)=VALUE, add it to a --var-file, or give it a 'default'")
+    }
+    static func variableUndeclared(_ name: String, suggestion: String?) -> Diagnostic {
+        Diagnostic(at: nil, "a value was given for undeclared variable '\(name)'",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it under 'variables:' or drop the --var")
+    }
+    static func variableBadValue(_ name: String, type: String, value: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "value '\(value)' for variable '\(name)' is not a \(type)", hint: "pass a \(type), e.g. --var \(name)=\(type == "number" ? "10" : type == "bool" ? "true" : "text")")
+    }
+    static func expression(_ problem: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "invalid expression: \(problem)", hint: "expressions look like ${var.name}, ${100 - var.weight} or ${endpoints.NAME.url}")
+    }
+    static func notKnownAtPlan(_ ref: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'\(ref)' is only known after apply and cannot be used here",
+                   hint: "use a variable or a literal value for this field")
+    }
+}
+
+func formatNumber(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return String(value)
+}

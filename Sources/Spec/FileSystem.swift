@@ -1,0 +1,26 @@
+/// What Spec needs to know about files a stack names. The caller supplies it, so Spec itself does
+/// no file I/O and tests can pass a fake.
+public protocol SpecFileSystem: Sendable {
+    /// The SHA-256 of a regular file's content, hex-encoded; nil when there is no such file.
+    func sha256(ofFileAt absolutePath: String) -> String?
+}
+
+/// Path arithmetic on `/`-separated paths; no file-system access.
+public enum PathMath {
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `relative` resolved against `base` (a directory) and normalized (`.` and `..` removed).
+    public static func resolve(_ relative: String, against base: String) -> String {
+        let joined = relative.hasPrefix("/") ? relative : base + "/" + relative
+        var out: [Substring] = []
+        for part in joined.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
+            out.append(part)
+        }
+        return "/" + out.joined(separator: "/")
+    }
+}

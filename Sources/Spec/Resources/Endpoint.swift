@@ -1,0 +1,122 @@
+import Yams
+
+/// A real-time endpoint: named production variants that split traffic by weight
+/// (SageMaker's endpoint and endpoint configuration in one).
+public struct Endpoint: Sendable, Equatable, Codable {
+    public var name: String
+    /// In the order the stack lists them.
+    public var variants: [Variant]
+    public var description: String?
+    public var location: SourceLocation?
+
+    public var address: ResourceAddress { ResourceAddress(.endpoint, name) }
+
+    public var dependencies: [ResourceAddress] {
+        Array(Set(variants.map { ResourceAddress(.model, $0.model) })).sorted()
+    }
+
+    public var totalWeight: Double { variants.reduce(0) { $0 + $1.weight } }
+
+    public func attributes(modelHashes: [String: String]) -> Attributes {
+        var a: Attributes = [:]
+        for v in variants {
+            let p = "variants.\(v.name)."
+            a[p + "model"] = .string(v.model)
+            a[p + "model_sha256"] = .string(modelHashes[v.model] ?? "")
+            a[p + "weight"] = .number(v.weight)
+            a[p + "instances"] = .number(Double(v.instances))
+        }
+        return a
+    }
+
+    /// Why a changed attribute costs what it costs, shown beside it in the plan.
+    static func note(for path: String) -> String? {
+        if path.hasSuffix(".model_sha256") || path.hasSuffix(".model") {
+            return "blue/green: new instances start, traffic switches once they are healthy, old ones stop"
+        }
+        if path.hasSuffix(".weight") { return "in place, no restart" }
+        if path.hasSuffix(".instances") { return "adds or drains instances" }
+        return nil
+    }
+
+    static let laterKeys = ["data_capture", "multi_model", "instances", "rollout"]
+    static let laterVariantKeys = ["shadow", "rollout"]
+
+    static func read(name: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Endpoint? {
+        let context = "endpoint '\(name)'"
+        guard let entries = reader.mapping(node, what: context) else { return nil }
+        let keys = reader.checkKeys(entries, allowed: ["variants", "description"], later: laterKeys, context: context)
+        let description = keys["description"].flatMap { reader.literalString($0.value, what: "'description' of \(context)") }
+        guard let variantsEntry = keys["variants"] else {
+            reader.error(.missingKey("variants", in: context, at: reader.location(node),
+                                     hint: "add 'variants: {main: {model: MODEL, weight: 1, instances: 1}}'"))
+            return nil
+        }
+        guard let variantEntries = reader.mapping(variantsEntry.value, what: "'variants' of \(context)") else { return nil }
+        if variantEntries.isEmpty {
+            reader.error(Diagnostic(at: reader.location(variantsEntry.value), "\(context) has no variants",
+                                    hint: "add at least one variant with a model"))
+            return nil
+        }
+        var variants: [Variant] = []
+        var failed = false
+        for entry in variantEntries {
+            if !isValidName(entry.key) { reader.error(.invalidName(entry.key, what: "variant", at: entry.keyLocation)) }
+            if let v = Variant.read(name: entry.key, endpoint: name, node: entry.value, reader: &reader, resolve: resolve) {
+                variants.append(v)
+            } else {
+                failed = true
+            }
+        }
+        if !failed, variants.allSatisfy({ $0.weight == 0 }) {
+            reader.error(.weightsAllZero(endpoint: name, at: reader.location(variantsEntry.value)))
+        }
+        guard !failed else { return nil }
+        return Endpoint(name: name, variants: variants, description: description, location: reader.location(node))
+    }
+}
+
+/// A production variant: a model served by `instances` processes, receiving `weight / sum of weights`
+/// of the endpoint's traffic unless a caller names it.
+public struct Variant: Sendable, Equatable, Codable {
+    public var name: String
+    public var model: String
+    public var weight: Double
+    public var instances: Int
+    public var location: SourceLocation?
+    public var modelLocation: SourceLocation?
+
+    static func read(name: String, endpoint: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Variant? {
+        let context = "variant '\(name)' of endpoint '\(endpoint)'"
+        guard let entries = reader.mapping(node, what: context) else { return nil }
+        let keys = reader.checkKeys(entries, allowed: ["model", "weight", "instances"], later: Endpoint.laterVariantKeys, context: context)
+        var ok = true
+        var model = ""
+        if let m = keys["model"] {
+            if let text = reader.literalString(m.value, what: "'model' of \(context)") { model = text } else { ok = false }
+        } else {
+            reader.error(.missingKey("model", in: context, at: reader.location(node), hint: "add 'model: NAME' naming one of the stack's models"))
+            ok = false
+        }
+        var weight = 1.0
+        if let w = keys["weight"] {
+            if let n = reader.number(w.value, what: "'weight' of \(context)", resolve: resolve) {
+                if n < 0 { reader.error(.negative("'weight' of \(context)", value: n, at: reader.location(w.value))); ok = false }
+                weight = n
+            } else { ok = false }
+        }
+        var instances = 1
+        if let i = keys["instances"] {
+            if let n = reader.integer(i.value, what: "'instances' of \(context)", resolve: resolve) {
+                if !(1...64).contains(n) {
+                    reader.error(.outOfRange("'instances' of \(context)", value: Double(n), range: "between 1 and 64", at: reader.location(i.value)))
+                    ok = false
+                }
+                instances = n
+            } else { ok = false }
+        }
+        guard ok else { return nil }
+        return Variant(name: name, model: model, weight: weight, instances: instances,
+                       location: reader.location(node), modelLocation: keys["model"].flatMap { reader.location($0.value) })
+    }
+}

@@ -1,0 +1,103 @@
+/// The JSON Schema (draft 2020-12) of a stack file, printed by `mlgw-deploy schema`. Editors use it
+/// for completion; CI checks every stack in stacks/ against it. It describes what this version
+/// accepts: a kind that is not built yet is not in it. `validate` checks more than a schema can
+/// (references, artifact files, weights).
+public enum StackSchema {
+    public static let json = #"""
+    {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://mlgw-deploy.dev/schema/stack-v1.json",
+      "title": "mlgw-deploy stack",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "stack": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$", "description": "The stack's name; it names the state folder."},
+        "description": {"type": "string"},
+        "variables": {
+          "type": "object",
+          "additionalProperties": {"$ref": "#/$defs/variable"},
+          "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"}
+        },
+        "outputs": {
+          "type": "object",
+          "additionalProperties": {
+            "oneOf": [
+              {"type": "string"},
+              {"type": "object", "additionalProperties": false, "required": ["value"],
+               "properties": {"value": {"type": "string"}, "description": {"type": "string"}, "sensitive": {"type": "boolean"}}}
+            ]
+          }
+        },
+        "local": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "Settings of the local provider.",
+          "properties": {
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Fixed port of the environment's AWS-compatible URL."},
+            "health_timeout": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds a new model server may take to become healthy (default 60)."}
+          }
+        },
+        "models": {
+          "type": "object",
+          "propertyNames": {"$ref": "#/$defs/name"},
+          "additionalProperties": {"$ref": "#/$defs/model"}
+        },
+        "endpoints": {
+          "type": "object",
+          "propertyNames": {"$ref": "#/$defs/name"},
+          "additionalProperties": {"$ref": "#/$defs/endpoint"}
+        }
+      },
+      "$defs": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$"},
+        "expression": {"type": "string", "pattern": "^\\$\\{.+\\}$", "description": "A ${...} expression evaluated at plan time."},
+        "number": {"oneOf": [{"type": "number"}, {"$ref": "#/$defs/expression"}]},
+        "variable": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "type": {"enum": ["string", "number", "bool"]},
+            "default": {"type": ["string", "number", "boolean"]},
+            "description": {"type": "string"},
+            "sensitive": {"type": "boolean"},
+            "from_env": {"type": "string"}
+          }
+        },
+        "model": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["runtime", "artifact"],
+          "properties": {
+            "runtime": {"enum": ["linear"]},
+            "artifact": {"type": "string", "description": "Path of the model file, relative to the stack file."},
+            "description": {"type": "string"}
+          }
+        },
+        "endpoint": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["variants"],
+          "properties": {
+            "description": {"type": "string"},
+            "variants": {
+              "type": "object",
+              "minProperties": 1,
+              "propertyNames": {"$ref": "#/$defs/name"},
+              "additionalProperties": {"$ref": "#/$defs/variant"}
+            }
+          }
+        },
+        "variant": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["model"],
+          "properties": {
+            "model": {"type": "string", "description": "Name of one of the stack's models."},
+            "weight": {"oneOf": [{"type": "number", "minimum": 0}, {"$ref": "#/$defs/expression"}], "description": "Share of traffic is weight / sum of weights (default 1)."},
+            "instances": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 64}, {"$ref": "#/$defs/expression"}], "description": "Model-server processes (default 1)."}
+          }
+        }
+      }
+    }
+    """#
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Reconciler
+
+struct Output: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the stack's outputs after apply (all, or one by name).")
+
+    @OptionGroup var options: StackOptions
+
+    @Argument(help: "One output's name; prints its bare value.")
+    var name: String?
+
+    @Flag(name: .long, help: "Print as JSON.")
+    var json = false
+
+    func run() async throws {
+        let loaded = try StackLoading.load(options)
+        let state = try await StackLoading.readState(loaded.store, stack: loaded.stack)
+        var outputs = state?.outputs ?? [:]
+        // The environment's own attributes are outputs too.
+        if let url = state?.environmentAttributes["aws_endpoint_url"] {
+            outputs["aws_endpoint_url"] = outputs["aws_endpoint_url"] ?? OutputValue(value: url, sensitive: false)
+        }
+        if let name {
+            guard let value = outputs[name] else {
+                Console.err("error: no output '\(name)'\(state == nil ? " (the environment was never applied)" : "")\n  hint: outputs are: \(outputs.keys.sorted().joined(separator: ", "))")
+                throw ExitCode(1)
+            }
+            Console.out(json ? "\"\(OutputView.display(value))\"" : OutputView.display(value))
+            return
+        }
+        if json {
+            var object: [String: Any] = [:]
+            for (k, v) in outputs { object[k] = ["value": v.sensitive || v.knownAfterApply ? NSNull() : (v.value ?? "") as Any, "sensitive": v.sensitive] }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+            Console.out(String(decoding: data, as: UTF8.self))
+        } else {
+            for k in outputs.keys.sorted() { Console.out("\(k) = \(OutputView.display(outputs[k]!))") }
+        }
+    }
+}

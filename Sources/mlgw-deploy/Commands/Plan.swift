@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Reconciler
+import Spec
+
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the exact changes apply would make, after observing what runs.",
+        discussion: "Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes present (with --detailed-exitcode).")
+
+    @OptionGroup var options: StackOptions
+
+    @Option(name: .long, help: "Save the plan to this file; 'apply FILE' executes exactly it.")
+    var out: String?
+
+    @Flag(name: .long, help: "Print the plan as JSON (documented in docs/plan-json.md).")
+    var json = false
+
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 for no changes, 2 for changes, 1 for errors.")
+    var detailedExitcode = false
+
+    @Flag(name: .long, help: "Plan the destruction of everything the environment holds.")
+    var destroy = false
+
+    func run() async throws {
+        let loaded = try StackLoading.load(options)
+        let prepared = try await PlanRun.make(loaded, destroy: destroy)
+        Console.out(json ? prepared.plan.renderJSON() : Console.colorPlan(prepared.plan.renderText()), terminator: "")
+        if let out {
+            let saved = SavedPlan(stackPaths: loaded.sourcePaths, variableAssignments: sensitiveFree(options.assignments, stack: loaded.stack),
+                                  variableFiles: options.variableFiles.map(absolute), stateDirectory: options.stateDirectory,
+                                  fingerprints: prepared.fingerprints, plan: prepared.plan)
+            do {
+                try saved.encoded().write(to: URL(fileURLWithPath: absolute(out)), options: .atomic)
+            } catch {
+                Console.err("error: cannot write plan file '\(out)': \(error)")
+                throw ExitCode(1)
+            }
+            if !json { Console.out("\nSaved the plan to \(out). Apply exactly it with: mlgw-deploy apply \(out)") }
+        }
+        if detailedExitcode && prepared.plan.hasChanges { throw ExitCode(2) }
+    }
+
+    /// Sensitive values are not written into plan files: apply reads them again.
+    func sensitiveFree(_ assignments: [String: String], stack: Stack) -> [String: String] {
+        assignments.filter { stack.variables[$0.key]?.declaration.sensitive != true }
+    }
+}
+
+/// Observing and planning, shared by plan, apply and destroy.
+struct PlanRun {
+    var plan: Reconciler.Plan
+    var prior: StackState?
+    var fingerprints: SavedPlan.Fingerprints
+
+    static func make(_ loaded: LoadedStack, destroy: Bool) async throws -> PlanRun {
+        let prior = try await StackLoading.readState(loaded.store, stack: loaded.stack)
+        let observed: Observation
+        do {
+            observed = try await loaded.provider.observe(prior)
+        } catch {
+            Console.err("error: cannot observe the environment: \(error)")
+            throw ExitCode(1)
+        }
+        let plan = destroy
+            ? Planner.destroyPlan(stack: loaded.stack.name, environment: loaded.stack.environment, prior: prior)
+            : Planner.plan(stack: loaded.stack, prior: prior, observed: observed)
+        let fingerprints = SavedPlan.Fingerprints(
+            stack: SavedPlan.stackFingerprint(loaded.stack), variables: loaded.stack.variableFingerprint,
+            state: await loaded.store.fingerprint(), observation: observed.fingerprint)
+        return PlanRun(plan: plan, prior: prior, fingerprints: fingerprints)
+    }
+}

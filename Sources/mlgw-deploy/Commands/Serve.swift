@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Services
+
+/// The processes the local provider launches. Not for people: `apply` starts them.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one of the local provider's services (started by apply).",
+        shouldDisplay: false, subcommands: [Environment.self, Model.self])
+
+    struct Environment: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The environment host: AWS-compatible URL, control API, supervisor.")
+        @Option var dir: String
+        @Option var port: Int = 0
+
+        func run() throws {
+            try EnvironmentHost(directory: dir, port: port).run()
+        }
+    }
+
+    struct Model: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A built-in model server on $SAGEMAKER_BIND_TO_PORT.")
+        @Option var runtime: String = "linear"
+        @Option var artifact: String
+
+        func run() throws {
+            let port = ProcessInfo.processInfo.environment["SAGEMAKER_BIND_TO_PORT"].flatMap(Int.init) ?? 8080
+            do {
+                let model = try LinearModel.load(path: artifact)
+                try ModelServer(model: model, port: port).run()
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
