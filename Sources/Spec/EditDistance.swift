@@ -1,9 +1,10 @@
 /// The closest candidate to `word` by Levenshtein distance, if it is close enough to be a typo
-/// (at most a third of the word's length, and at least one edit allowed).
+/// (at most a third of the word's length, and at least one edit allowed). Ties go to the first in
+/// alphabetical order, so messages are stable.
 func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
     let limit = max(1, word.count / 3)
     var best: (String, Int)?
-    for candidate in candidates {
+    for candidate in candidates.sorted() {
         let d = editDistance(word, candidate)
         if d <= limit, d < (best?.1 ?? Int.max) { best = (candidate, d) }
     }

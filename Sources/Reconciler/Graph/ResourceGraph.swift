@@ -18,7 +18,7 @@ public struct ResourceGraph: Sendable, Equatable {
     }
 
     /// Dependencies first; ties broken by address so the order is stable. Nil if there is a cycle.
-    /// Kahn's algorithm: O(nodes + edges).
+    /// Kahn's algorithm.
     public func topologicalOrder() -> [ResourceAddress]? {
         var pending: [ResourceAddress: Int] = [:]
         var dependents: [ResourceAddress: [ResourceAddress]] = [:]
@@ -28,15 +28,20 @@ public struct ResourceGraph: Sendable, Equatable {
             pending[n] = deps.count
             for d in deps { dependents[d, default: []].append(n) }
         }
-        var ready = nodes.filter { pending[$0] == 0 }.reversed() as [ResourceAddress]
+        // Level by level, each level sorted: deterministic, O((nodes + edges) log nodes).
+        var level = nodes.filter { pending[$0] == 0 }
         var order: [ResourceAddress] = []
         order.reserveCapacity(nodes.count)
-        while let n = ready.popLast() {
-            order.append(n)
-            for d in dependents[n] ?? [] {
-                pending[d]! -= 1
-                if pending[d] == 0 { ready.append(d) }
+        while !level.isEmpty {
+            order += level
+            var next: [ResourceAddress] = []
+            for n in level {
+                for d in dependents[n] ?? [] {
+                    pending[d]! -= 1
+                    if pending[d] == 0 { next.append(d) }
+                }
             }
+            level = next.sorted()
         }
         return order.count == nodes.count ? order : nil
     }

@@ -89,6 +89,11 @@ public struct LocalSettings: Sendable, Equatable, Codable {
     public var port: Int?
     /// How long apply waits for a model server to become healthy.
     public var healthTimeoutSeconds: Double = 60
+
+    public init(port: Int? = nil, healthTimeoutSeconds: Double = 60) {
+        self.port = port
+        self.healthTimeoutSeconds = healthTimeoutSeconds
+    }
 }
 
 /// A loaded, validated stack: everything plan needs, with no file left to read.

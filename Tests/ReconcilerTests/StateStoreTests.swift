@@ -1,0 +1,60 @@
+import Foundation
+import Reconciler
+import Spec
+import Testing
+
+@Test func stateRoundTripsAndKeepsABackup() async throws {
+    let dir = temporaryDirectory()
+    let store = StateStore(directory: dir)
+    #expect(try await store.read() == nil)
+    var state = recordedState(of: try loadStack(twoModels))
+    try await store.write(state)
+    let read = try #require(try await store.read())
+    #expect(read.serial == 1)
+    #expect(read.resources == state.resources)
+    state = read
+    state.remove(ResourceAddress(.endpoint, "e"))
+    try await store.write(state)
+    #expect(try await store.read()?.serial == 2)
+    #expect(FileManager.default.fileExists(atPath: dir + "/state.json.backup"))
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp") }
+    #expect(leftovers.isEmpty)
+}
+
+@Test func aSecondLockFailsAtOnceNamingTheHolder() async throws {
+    let dir = temporaryDirectory()
+    let first = StateStore(directory: dir)
+    try await first.lock(command: "apply", timeout: 0)
+    let second = StateStore(directory: dir)
+    do {
+        try await second.lock(command: "apply", timeout: 0)
+        Issue.record("second lock should fail")
+    } catch {
+        #expect(error.description.contains("pid \(getpid()), command 'apply'"))
+    }
+    await first.unlock()
+    try await second.lock(command: "apply", timeout: 0)
+    await second.unlock()
+}
+
+@Test func unreadableAndFutureStateFilesAreClearErrors() async throws {
+    let dir = temporaryDirectory()
+    try "{nonsense".write(toFile: dir + "/state.json", atomically: true, encoding: .utf8)
+    await #expect(throws: StateFileError.self) { _ = try await StateStore(directory: dir).read() }
+    try "{\"format_version\": 99, \"state\": {}}".write(toFile: dir + "/state.json", atomically: true, encoding: .utf8)
+    do {
+        _ = try await StateStore(directory: dir).read()
+        Issue.record("should fail")
+    } catch {
+        #expect(error.description.contains("format version 99"))
+    }
+}
+
+@Test func savedPlanFingerprintsNameWhatChanged() {
+    let a = SavedPlan.Fingerprints(stack: "s", variables: "v", state: "t", observation: "o")
+    var b = a
+    #expect(a.differences(from: b).isEmpty)
+    b.stack = "s2"
+    b.observation = "o2"
+    #expect(a.differences(from: b) == ["the stack files changed", "what runs changed (a process started or stopped)"])
+}

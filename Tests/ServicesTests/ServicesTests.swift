@@ -1,0 +1,80 @@
+import Foundation
+@testable import Services
+import Testing
+
+@Test func anInstanceThatDiesAfterBeingHealthyRestartsWithGrowingBackoff() {
+    var l = InstanceLifecycle()
+    l.becameHealthy()
+    #expect(l.processExited() == .restart(after: 0.1))
+    l.relaunched()
+    #expect(l.processExited() == .restart(after: 0.2))
+    l.relaunched()
+    #expect(l.processExited() == .restart(after: 0.4))
+    l.relaunched()
+    l.becameHealthy()
+    #expect(l.consecutiveFailures == 0)
+    #expect(l.restarts == 3)
+    #expect(l.processExited() == .restart(after: 0.1))
+    #expect(InstanceLifecycle.backoff(failures: 50) == 10)
+}
+
+@Test func aFirstLaunchThatDiesIsReportedNotRetried() {
+    var l = InstanceLifecycle()
+    #expect(l.processExited() == .launchFailed)
+    #expect(l.state == .failed)
+    #expect(l.processExited() == .none)
+}
+
+@Test func aRequestedStopEndsTheLifecycle() {
+    var l = InstanceLifecycle()
+    l.becameHealthy()
+    l.stopRequested()
+    #expect(l.processExited() == .stopped)
+    #expect(l.state == .stopped)
+}
+
+@Test func weightedPickFollowsSharesAndSkipsZeroWeights() {
+    let route = EndpointRoute(name: "e", variants: [
+        VariantRoute(name: "a", weight: 90, upstreams: []), VariantRoute(name: "z", weight: 0, upstreams: []),
+        VariantRoute(name: "b", weight: 10, upstreams: []),
+    ])
+    var counts: [String: Int] = [:]
+    var random = FastRandom()
+    for _ in 0..<100_000 { counts[route.pick(unit: random.unit())!.name, default: 0] += 1 }
+    #expect(counts["z"] == nil)
+    #expect(abs(counts["b"]! - 10_000) < 600)
+    #expect(route.pick(unit: 0.95)?.name == "b")
+    #expect(EndpointRoute(name: "e", variants: [VariantRoute(name: "a", weight: 0, upstreams: [])]).pick(unit: 0.5) == nil)
+}
+
+@Test func instancesArePickedRoundRobin() {
+    let v = VariantRoute(name: "a", weight: 1, upstreams: [Upstream(port: 1, instanceID: "a-1"), Upstream(port: 2, instanceID: "a-2")])
+    #expect((0..<4).map { _ in v.pickUpstream()!.port } == [1, 2, 1, 2])
+}
+
+@Test func csvRowsParseAndBadRowsSayWhere() throws {
+    let ok = try Array("1,2,3\n4, 5.5 ,6\r\n\n".utf8).withUnsafeBytes { try InferenceCodec.parseCSV($0, width: 3) }
+    #expect(ok == [1, 2, 3, 4, 5.5, 6])
+    #expect(throws: InferenceCodec.BadInput.self) { try Array("1,2\n".utf8).withUnsafeBytes { try InferenceCodec.parseCSV($0, width: 3) } }
+    do {
+        _ = try Array("1,2,3\n1,x,3".utf8).withUnsafeBytes { try InferenceCodec.parseCSV($0, width: 3) }
+    } catch {
+        #expect("\(error)" == "row 2 holds a value that is not a number: 'x'")
+    }
+}
+
+@Test func jsonInstancesParse() throws {
+    #expect(try InferenceCodec.parseJSON(Data(#"{"instances": [[1, 2], [3, 4]]}"#.utf8), width: 2) == [1, 2, 3, 4])
+    #expect(try InferenceCodec.parseJSON(Data("[5, 6]".utf8), width: 2) == [5, 6])
+    #expect(throws: InferenceCodec.BadInput.self) { try InferenceCodec.parseJSON(Data(#"{"rows": []}"#.utf8), width: 2) }
+}
+
+@Test func logisticModelAnswersProbabilities() throws {
+    let model = try LinearModel.load(data: Data(#"{"objective": "logistic", "coefficients": [1, -1], "intercept": 0}"#.utf8), path: "m.json")
+    let p = [2.0, 2.0].withUnsafeBufferPointer { model.predict($0) }
+    #expect(p == 0.5)
+    let q = [3.0, 1.0].withUnsafeBufferPointer { model.predict($0) }
+    #expect(abs(q - 1 / (1 + exp(-2.0))) < 1e-12)
+    #expect(model.probeCSV == "0,0")
+    #expect(throws: LinearModel.LoadError.self) { try LinearModel.load(data: Data("{}".utf8), path: "bad.json") }
+}

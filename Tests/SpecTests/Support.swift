@@ -1,0 +1,24 @@
+import Spec
+
+/// Files for tests: any path ending in `.json` exists, with a hash derived from its name.
+struct FakeFiles: SpecFileSystem {
+    var contents: [String: String] = [:]
+    func sha256(ofFileAt absolutePath: String) -> String? {
+        if let c = contents[absolutePath] { return SHA256.hex(of: c) }
+        return absolutePath.hasSuffix(".json") ? SHA256.hex(of: absolutePath) : nil
+    }
+}
+
+func load(_ yaml: String, vars: [String: String] = [:], env: [String: String] = [:], files: FakeFiles = FakeFiles()) -> (Stack?, [Diagnostic]) {
+    let (stack, d) = StackLoader.load([StackSource(path: "stack.yaml", absolutePath: "/w/stacks/stack.yaml", text: yaml)],
+                                      variables: VariableInputs(assignments: vars, environment: env), files: files)
+    return (stack, d.sorted)
+}
+
+let validHeader = """
+stack: demo
+models:
+  m1: {runtime: linear, artifact: m1.json}
+  m2: {runtime: linear, artifact: m2.json}
+
+"""

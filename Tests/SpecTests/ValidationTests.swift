@@ -1,0 +1,189 @@
+import Spec
+import Testing
+
+struct ValidationCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    var yaml: String
+    /// Each expected diagnostic as "line:column: summary fragment".
+    var expected: [String]
+    var testDescription: String { name }
+}
+
+let validationCases: [ValidationCase] = [
+    ValidationCase(name: "unknown top-level key suggests the right one", yaml: """
+        stack: demo
+        endpoint: {}
+        """, expected: ["2:1: unknown key 'endpoint' in the stack|did you mean 'endpoints'?"]),
+    ValidationCase(name: "kinds not built yet are rejected", yaml: """
+        stack: demo
+        functions: {}
+        gateway: {}
+        """, expected: ["2:1: resource kind 'functions' is not supported", "3:1: resource kind 'gateway' is not supported"]),
+    ValidationCase(name: "unknown variant key suggests", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m1, wieght: 3}
+        """, expected: ["8:22: unknown key 'wieght' in variant 'a' of endpoint 'e'|did you mean 'weight'?"]),
+    ValidationCase(name: "dangling model reference", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m3}
+        """, expected: ["8:18: variant 'a' of endpoint 'e' names undeclared model 'm3'|did you mean 'm1'?"]),
+    ValidationCase(name: "all weights zero", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m1, weight: 0}
+              b: {model: m2, weight: 0}
+        """, expected: ["8:7: every variant weight of endpoint 'e' is 0"]),
+    ValidationCase(name: "bad types are reported each", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m1, weight: heavy, instances: 1.5}
+        """, expected: ["8:30: 'weight' of variant 'a' of endpoint 'e' must be a number, found a string",
+                        "8:48: 'instances' of variant 'a' of endpoint 'e' must be a whole number"]),
+    ValidationCase(name: "negative weight and too many instances", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m1, weight: -1, instances: 100}
+        """, expected: ["8:30: 'weight' of variant 'a' of endpoint 'e' must not be negative",
+                        "8:45: 'instances' of variant 'a' of endpoint 'e' must be between 1 and 64"]),
+    ValidationCase(name: "missing artifact file", yaml: """
+        stack: demo
+        models:
+          m: {runtime: linear, artifact: missing.bin}
+        """, expected: ["3:34: artifact of model 'm' 'missing.bin' does not exist|looked for '/w/stacks/missing.bin'"]),
+    ValidationCase(name: "missing required keys", yaml: """
+        stack: demo
+        models:
+          m: {artifact: m.json}
+        endpoints:
+          e: {description: x}
+        """, expected: ["3:6: model 'm' is missing required key 'runtime'", "5:6: endpoint 'e' is missing required key 'variants'"]),
+    ValidationCase(name: "runtime not built yet", yaml: """
+        stack: demo
+        models:
+          m: {runtime: xgboost, artifact: m.json}
+        """, expected: ["3:16: runtime 'xgboost' of model 'm' is not supported"]),
+    ValidationCase(name: "feature not built yet", yaml: validHeader + """
+        endpoints:
+          e:
+            data_capture: {sample_percent: 10}
+            variants: {a: {model: m1}}
+        """, expected: ["7:5: 'data_capture' in endpoint 'e' is not supported"]),
+    ValidationCase(name: "undeclared variable in expression", yaml: validHeader + """
+        variables:
+          weight: {type: number, default: 5}
+        endpoints:
+          e:
+            variants: {a: {model: m1, weight: "${var.wieght}"}}
+        """, expected: ["9:39: reference to undeclared 'var.wieght'|did you mean 'var.weight'?"]),
+    ValidationCase(name: "expression known only after apply", yaml: validHeader + """
+        endpoints:
+          e:
+            variants: {a: {model: m1, weight: "${endpoints.e.url}"}}
+        """, expected: ["7:39: '${endpoints.e.url}' is only known after apply"]),
+    ValidationCase(name: "output referencing an unknown attribute", yaml: validHeader + """
+        outputs:
+          u: ${endpoints.nope.url}
+        """, expected: ["6:6: reference to undeclared 'endpoints.nope.url'"]),
+    ValidationCase(name: "invalid names", yaml: """
+        stack: Demo Stack
+        models:
+          "bad name": {runtime: linear, artifact: m.json}
+        """, expected: ["1:8: stack name 'Demo Stack' is invalid", "3:3: model name 'bad name' is invalid"]),
+    ValidationCase(name: "YAML syntax error has a position", yaml: """
+        stack: demo
+        models:
+          m: {runtime: linear
+        """, expected: ["4:1: invalid YAML"]),
+    ValidationCase(name: "variable without a value", yaml: validHeader + """
+        variables:
+          key: {type: string, from_env: DEMO_KEY}
+        """, expected: ["6:3: variable 'key' has no value|set the environment variable DEMO_KEY"]),
+]
+
+@Test(arguments: validationCases)
+func validationReportsEveryProblem(_ c: ValidationCase) {
+    let (stack, diagnostics) = load(c.yaml)
+    #expect(stack == nil)
+    let rendered = diagnostics.map { "\($0.location.map { "\($0.line):\($0.column)" } ?? "-"): \($0.summary)|\($0.hint ?? "")" }
+    #expect(diagnostics.count == c.expected.count, "got: \(rendered)")
+    for expected in c.expected {
+        // "line:column: summary fragment|hint fragment"
+        let parts = expected.split(separator: "|", maxSplits: 1).map(String.init)
+        let position = parts[0].split(separator: ":", maxSplits: 2).prefix(2).joined(separator: ":") + ":"
+        let summary = String(parts[0].dropFirst(position.count + 1))
+        let match = rendered.contains { line in
+            line.hasPrefix(position) && line.contains(summary) && (parts.count < 2 || line.contains(parts[1]))
+        }
+        #expect(match, "expected \(expected) in \(rendered)")
+    }
+}
+
+
+@Test func diagnosticsRenderWithFileLineColumnAndHint() {
+    let (_, d) = load("stack: demo\nendpoint: {}\n")
+    #expect(d.first?.description == "stack.yaml:2:1: error: unknown key 'endpoint' in the stack\n  hint: did you mean 'endpoints'?")
+}
+
+@Test func aValidStackLoadsWithVariablesAndOrder() throws {
+    let (stack, d) = load(validHeader + """
+        variables:
+          w: {type: number, default: 10}
+        endpoints:
+          e:
+            variants:
+              b: {model: m2, weight: "${100 - var.w}", instances: 2}
+              a: {model: m1, weight: "${var.w}"}
+        outputs:
+          url: ${endpoints.e.url}
+        """, vars: ["w": "25"])
+    #expect(d.isEmpty, "\(d)")
+    let s = try #require(stack)
+    #expect(s.resources.map(\.address.description) == ["models.m1", "models.m2", "endpoints.e"])
+    let e = try #require(s.resources.last?.endpoint)
+    #expect(e.variants.map(\.name) == ["b", "a"])
+    #expect(e.variants.map(\.weight) == [75, 25])
+    #expect(e.variants.map(\.instances) == [2, 1])
+    #expect(s.resources.last?.dependencies.map(\.description) == ["models.m1", "models.m2"])
+    #expect(s.resources.last?.attributes["variants.b.model_sha256"] == .string(SHA256.hex(of: "/w/stacks/m2.json")))
+}
+
+@Test func severalFilesMergeAndDuplicatesNameBothPlaces() {
+    let a = StackSource(path: "a.yaml", absolutePath: "/w/a.yaml", text: "stack: demo\nmodels:\n  m: {runtime: linear, artifact: m.json}\n")
+    let b = StackSource(path: "b.yaml", absolutePath: "/w/b.yaml", text: "models:\n  m: {runtime: linear, artifact: m.json}\n")
+    let (stack, d) = StackLoader.load([a, b], files: FakeFiles())
+    #expect(stack == nil)
+    #expect(d.all.count == 1)
+    #expect(d.all.first?.description.contains("b.yaml:2:3: error: 'models.m' is defined twice") == true)
+    #expect(d.all.first?.hint?.contains("a.yaml:3:3") == true)
+}
+
+@Test func variablePrecedenceIsVarThenEnvThenDefault() {
+    let yaml = "stack: demo\nvariables:\n  x: {type: string, default: d, from_env: X_ENV}\noutputs:\n  o: ${var.x}\n"
+    #expect(load(yaml).0?.variables["x"]?.value == .string("d"))
+    #expect(load(yaml, env: ["X_ENV": "e"]).0?.variables["x"]?.value == .string("e"))
+    #expect(load(yaml, vars: ["x": "v"], env: ["X_ENV": "e"]).0?.variables["x"]?.value == .string("v"))
+}
+
+@Test func wrongVariableValuesAndUndeclaredAssignments() {
+    let yaml = "stack: demo\nvariables:\n  n: {type: number, default: 1}\n"
+    let (_, d1) = load(yaml, vars: ["n": "many"])
+    #expect(d1.map(\.summary) == ["value 'many' for variable 'n' is not a number"])
+    let (_, d2) = load(yaml, vars: ["m": "1"])
+    #expect(d2.map(\.summary) == ["a value was given for undeclared variable 'm'"])
+    #expect(d2.first?.hint == "did you mean 'n'?")
+}
+
+@Test func sensitiveVariablesMakeOutputsSensitiveAndAreNotEchoed() throws {
+    let yaml = "stack: demo\nvariables:\n  key: {type: number, sensitive: true}\noutputs:\n  k: \"prefix-${var.key}\"\n"
+    let (_, bad) = load(yaml, vars: ["key": "s3cret"])
+    #expect(bad.first?.summary.contains("s3cret") == false)
+    let (stack, _) = load(yaml, vars: ["key": "42"])
+    #expect(try #require(stack).outputs.first?.sensitive == true)
+}
