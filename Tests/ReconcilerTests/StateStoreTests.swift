@@ -58,3 +58,26 @@ import Testing
     b.observation = "o2"
     #expect(a.differences(from: b) == ["the stack files changed", "what runs changed (a process started or stopped)"])
 }
+
+@Test func journalLinesReplayOverTheSnapshotAndATornLastLineIsIgnored() async throws {
+    let dir = temporaryDirectory()
+    let store = StateStore(directory: dir)
+    let full = recordedState(of: try loadStack(twoModels))
+    var empty = full
+    empty.resources = [:]
+    try await store.write(empty)
+    for r in full.sortedResources.prefix(2) { try await store.append(.set(r)) }
+    try await store.append(.remove(ResourceAddress(.model, "m1")))
+    // A crash in the middle of the next append leaves half a line.
+    let handle = try #require(FileHandle(forWritingAtPath: store.journalPath))
+    handle.seekToEndOfFile()
+    handle.write(Data("{\"set\":{\"_0\":{\"addr".utf8))
+    try handle.close()
+    let read = try #require(try await StateStore(directory: dir).read())
+    #expect(read.resources.keys.map(\.description) == ["models.m2"])
+    #expect(read.serial == 1 + 3)
+    // The next snapshot folds the journal in and removes it.
+    try await store.write(read)
+    #expect(!FileManager.default.fileExists(atPath: store.journalPath))
+    #expect(try await store.read()?.resources.keys.map(\.description) == ["models.m2"])
+}

@@ -124,11 +124,26 @@ def test_an_apply_killed_midway_leaves_exact_state_and_the_next_apply_converges(
     state_path = os.path.join(mlgw.state_dir, "many", "default", "state.json")
 
     def recorded():
+        """Resources in the snapshot, plus the journal lines appended since."""
         try:
             with open(state_path) as f:
-                return len(json.load(f)["state"]["resources"])
+                addresses = {r["address"] for r in json.load(f)["state"]["resources"]}
         except (OSError, ValueError, KeyError):
             return 0
+        try:
+            with open(state_path.replace("state.json", "state.journal")) as f:
+                for line in f:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        break
+                    if "set" in entry:
+                        addresses.add(entry["set"]["_0"]["address"])
+                    else:
+                        addresses.discard(entry["remove"]["_0"])
+        except OSError:
+            pass
+        return len(addresses)
 
     apply = subprocess.Popen([BIN, "apply", str(stack), "--auto-approve", "--parallelism", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)

@@ -2,8 +2,9 @@ import Foundation
 import Spec
 
 /// Carries out a plan: walks its changes in dependency order, runs independent ones concurrently
-/// (at most `parallelism` at a time, as Terraform's walker does), and records the state after
-/// every successful change, because a partial apply must leave a file that says exactly what exists.
+/// (at most `parallelism` at a time, as Terraform's walker does), and records every successful
+/// change durably before going on (a journal line), because a partial apply must leave state
+/// that says exactly what exists. The final state is written as one snapshot.
 public struct ApplyEngine: Sendable {
     public var provider: any Provider
     public var store: StateStore
@@ -53,8 +54,9 @@ public struct ApplyEngine: Sendable {
         }
         if plan.changes.contains(where: { $0.action != .delete }) {
             state.environmentAttributes = try await provider.prepare(plan, context: context(state))
-            try await write(state)
         }
+        // A snapshot first: journal lines always apply on top of a state file.
+        try await write(state)
         var waits = Self.ordering(of: plan)
         var dependents: [ResourceAddress: [ResourceAddress]] = [:]
         for (a, ws) in waits { for w in ws { dependents[w, default: []].append(a) } }
@@ -94,8 +96,17 @@ public struct ApplyEngine: Sendable {
                 running -= 1
                 switch outcome {
                 case .applied(let address, let result, let seconds):
-                    if let result { state.set(result) } else { state.remove(address) }
-                    try await write(state)
+                    do {
+                        if let result {
+                            state.set(result)
+                            try await store.append(.set(result))
+                        } else {
+                            state.remove(address)
+                            try await store.append(.remove(address))
+                        }
+                    } catch {
+                        throw (error as? StateFileError).map(ApplyError.state) ?? error
+                    }
                     emit(.finished(address, changes[address]!.action, seconds: seconds))
                     done.insert(address)
                     for d in dependents[address] ?? [] {
@@ -113,6 +124,7 @@ public struct ApplyEngine: Sendable {
         for c in plan.changes where !done.contains(c.address) && !failures.contains(where: { $0.0 == c.address }) {
             emit(.skipped(c.address, c.action))
         }
+        try await write(state)
         try await provider.finish(state)
         if !failures.isEmpty { throw ApplyError.changesFailed(failures.sorted { $0.0 < $1.0 }) }
         return state
