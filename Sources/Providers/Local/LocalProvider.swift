@@ -10,6 +10,9 @@ public struct LocalProvider: Provider {
     /// The `mlgw-deploy` binary, which also runs the host and the model servers (`serve ...`).
     public var executable: String
 
+    /// The host found or started by `prepare`, so that each change does not look it up again.
+    let known = KnownHost()
+
     public init(folder: EnvironmentFolder, executable: String) {
         self.folder = folder
         self.executable = executable
@@ -18,7 +21,9 @@ public struct LocalProvider: Provider {
     var host: HostProcess { HostProcess(folder: folder, executable: executable) }
 
     func client() throws -> HostClient {
+        if let port = known.controlPort { return HostClient(controlPort: port) }
         guard let info = host.running() else { throw ProviderError("the environment host is not running; run apply again to start it") }
+        known.controlPort = info.controlPort
         return HostClient(controlPort: info.controlPort)
     }
 
@@ -56,6 +61,7 @@ public struct LocalProvider: Provider {
         } else {
             info = try await host.start(port: context.local.port)
         }
+        known.controlPort = info.controlPort
         return ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)",
                 "host_pid": String(info.pid), "control_port": String(info.controlPort)]
     }
@@ -73,8 +79,7 @@ public struct LocalProvider: Provider {
 
     public func delete(_ current: ResourceState, context: ApplyContext) async throws {
         // Nothing to do when the host is gone: its processes went with it.
-        guard let info = host.running() else { return }
-        let client = HostClient(controlPort: info.controlPort)
+        guard let client = try? client() else { return }
         switch current.address.kind {
         case .model: _ = try await client.call("DELETE", "/models/\(current.address.name)", as: [String: String].self)
         case .endpoint: _ = try await client.call("DELETE", "/endpoints/\(current.address.name)", timeout: 60, as: [String: String].self)
@@ -83,6 +88,7 @@ public struct LocalProvider: Provider {
 
     public func finish(_ state: StackState) async throws {
         guard state.resources.isEmpty else { return }
+        known.controlPort = nil
         await host.stop()
         try? FileManager.default.removeItem(atPath: folder.data)
     }
@@ -131,5 +137,16 @@ public struct LocalProvider: Provider {
         let base = context.environmentAttributes["aws_endpoint_url"] ?? ""
         return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
                              outputs: ["url": "\(base)/endpoints/\(endpoint.name)/invocations"], processes: processes, spec: spec)
+    }
+}
+
+/// The control port of the host this command talks to, once known.
+final class KnownHost: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+
+    var controlPort: Int? {
+        get { lock.lock(); defer { lock.unlock() }; return port }
+        set { lock.lock(); port = newValue; lock.unlock() }
     }
 }

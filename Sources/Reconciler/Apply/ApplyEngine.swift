@@ -48,12 +48,16 @@ public struct ApplyEngine: Sendable {
     public func apply(_ plan: Plan, state initial: StackState, local: LocalSettings,
                       emit: @escaping @Sendable (ApplyEvent) -> Void) async throws -> StackState {
         var state = initial
-        let context = { (state: StackState) in
-            ApplyContext(stack: plan.stack, environment: plan.environment, local: local,
-                         resources: state.resources, environmentAttributes: state.environmentAttributes)
+        // A handler sees only what its change depends on. Handing each task the whole resource
+        // map would make every later state change copy it (copy-on-write): quadratic at 10,000.
+        let context = { (state: StackState, change: Change?) -> ApplyContext in
+            var needed: [ResourceAddress: ResourceState] = [:]
+            for d in change?.after?.dependencies ?? [] { needed[d] = state.resources[d] }
+            return ApplyContext(stack: plan.stack, environment: plan.environment, local: local,
+                                resources: needed, environmentAttributes: state.environmentAttributes)
         }
         if plan.changes.contains(where: { $0.action != .delete }) {
-            state.environmentAttributes = try await provider.prepare(plan, context: context(state))
+            state.environmentAttributes = try await provider.prepare(plan, context: context(state, nil))
         }
         // A snapshot first: journal lines always apply on top of a state file.
         try await write(state)
@@ -61,7 +65,9 @@ public struct ApplyEngine: Sendable {
         var dependents: [ResourceAddress: [ResourceAddress]] = [:]
         for (a, ws) in waits { for w in ws { dependents[w, default: []].append(a) } }
         let changes = Dictionary(uniqueKeysWithValues: plan.changes.map { ($0.address, $0) })
-        var ready = waits.filter { $0.value.isEmpty }.map(\.key).sorted(by: >)
+        // A queue: the first wave in address order, later ones in the order they became ready.
+        var ready = waits.filter { $0.value.isEmpty }.map(\.key).sorted()
+        var nextReady = 0
         var failures: [(ResourceAddress, String)] = []
         var done = Set<ResourceAddress>()
 
@@ -74,9 +80,11 @@ public struct ApplyEngine: Sendable {
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             var running = 0
             func startReady() {
-                while running < parallelism, failures.isEmpty, let address = ready.popLast() {
+                while running < parallelism, failures.isEmpty, nextReady < ready.count {
+                    let address = ready[nextReady]
+                    nextReady += 1
                     let change = changes[address]!
-                    let ctx = context(state)
+                    let ctx = context(state, change)
                     running += 1
                     emit(.started(address, change.action))
                     group.addTask {
@@ -109,11 +117,10 @@ public struct ApplyEngine: Sendable {
                     }
                     emit(.finished(address, changes[address]!.action, seconds: seconds))
                     done.insert(address)
-                    for d in dependents[address] ?? [] {
+                    for d in (dependents[address] ?? []).sorted() {
                         waits[d]!.remove(address)
                         if waits[d]!.isEmpty { ready.append(d) }
                     }
-                    ready.sort(by: >)
                 case .failed(let address, let message):
                     failures.append((address, message))
                     emit(.failed(address, changes[address]!.action, message: message))

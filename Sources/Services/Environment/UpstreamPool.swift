@@ -80,7 +80,9 @@ final class UpstreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
-    weak var connection: UpstreamConnection?
+    /// Strong on purpose: nothing else holds the connection while a request is in flight. The
+    /// cycle with `UpstreamConnection.handler` is broken when the channel goes inactive.
+    var connection: UpstreamConnection?
     weak var pool: UpstreamPool?
     var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
     var head: HTTPResponseHead?
@@ -105,6 +107,7 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let connection { pool?.forget(connection) }
+        connection = nil
         fail(head == nil ? .beforeResponse("connection closed") : .duringResponse("connection closed mid-response"))
         context.fireChannelInactive()
     }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The endpoint path: throughput at saturation (wrk -t2 -c32) and median latency at 1,000 req/s,
+# for the same model server called directly, through nginx as a reverse proxy (keep-alive
+# upstream), and through the environment's AWS URL (router). Needs wrk and nginx (Debian).
+# Usage: Benchmarks/router.sh [seconds per wrk run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+BIN=.build/release/mlgw-deploy
+WORK=$(mktemp -d)
+export MLGW_STATE_DIR="$WORK/state"
+cleanup() {
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  "$BIN" destroy Benchmarks/stacks/router.yaml --auto-approve >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$BIN" apply Benchmarks/stacks/router.yaml --auto-approve >/dev/null
+read -r AWS MODEL < <("$BIN" status Benchmarks/stacks/router.yaml --json | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["host"]
+print(h["awsPort"], h["endpoints"][0]["variants"][0]["instances"][0]["port"])')
+NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream model { server 127.0.0.1:$MODEL; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://model; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+sleep 0.3
+direct="http://127.0.0.1:$MODEL/invocations"
+proxied="http://127.0.0.1:$NGINX_PORT/invocations"
+router="http://127.0.0.1:$AWS/endpoints/bench/invocations"
+rps() { wrk -t2 -c32 -d"${DURATION}s" -s Benchmarks/post.lua "$1" | awk '/Requests\/sec/ {print $2}'; }
+wrk -t2 -c32 -d2s -s Benchmarks/post.lua "$router" >/dev/null   # warm-up
+D=$(rps "$direct"); N=$(rps "$proxied"); R=$(rps "$router")
+echo "throughput req/s: model server direct $D, nginx $N, mlgw router $R"
+python3 -c "print(f'router / nginx = {$R/$N:.2f}   router / direct = {$R/$D:.2f}   nginx / direct = {$N/$D:.2f}')"
+python3 Benchmarks/latency.py 1000 5000 "$direct" "$router" | tee "$WORK/lat.json"
+python3 - "$WORK/lat.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(f"median added latency at 1,000 req/s: {rows[1]['median_ms'] - rows[0]['median_ms']:.3f} ms "
+      f"(direct {rows[0]['median_ms']:.3f} ms, router {rows[1]['median_ms']:.3f} ms)")
+PY
