@@ -59,6 +59,12 @@ struct HostProcess: Sendable {
             // Its model servers die with it (parent-death signal).
             kill(info.pid, SIGKILL)
         }
+        // The leader of a multi-threaded process can show as a zombie while its other threads
+        // still hold the sockets: wait until the ports are closed too.
+        let portsDeadline = Date().addingTimeInterval(2)
+        while ProcessProbe.isListening(port: info.awsPort) || ProcessProbe.isListening(port: info.controlPort), Date() < portsDeadline {
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
         unlink(folder.infoPath)
     }
 }

@@ -30,26 +30,23 @@ public struct EnvironmentHost {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let controller = EnvironmentController(directory: directory, table: table, executable: executable)
         let infoPath = directory + "/" + EnvironmentInfo.fileName
+        // Stopping never blocks a thread: a blocked Dispatch worker waiting on a Task made the
+        // pool start a new thread first, which took up to half a second.
         let stop: @Sendable () -> Void = {
-            let done = DispatchSemaphore(value: 0)
             Task {
                 await controller.shutdown()
-                done.signal()
+                unlink(infoPath)
+                fflush(nil)
+                // Everything is stopped and flushed; skip exit()'s teardown of live event loops.
+                _exit(0)
             }
-            done.wait()
-            unlink(infoPath)
         }
         _ = ChildReaper { pid, status in
             Task { await controller.processExited(pid: pid, status: status) }
         }
         let control = try HTTPServer.bind(group: group, port: 0) { _ in
-            ControlHandler(controller: controller, onShutdown: {
-                DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) {
-                    stop()
-                    fflush(nil)
-                    exit(0)
-                }
-            })
+            // The answer to the shutdown call goes out before the host stops.
+            ControlHandler(controller: controller, onShutdown: { DispatchQueue.global().asyncAfter(deadline: .now() + 0.01, execute: stop) })
         }
         let controlPort = control.localAddress?.port ?? 0
         let semaphore = DispatchSemaphore(value: 0)
@@ -65,6 +62,6 @@ public struct EnvironmentHost {
         guard rename(temp, infoPath) == 0 else { throw ControlError(message: "cannot write \(infoPath)", terminal: true) }
         print("\(ISO8601DateFormatter().string(from: Date())) environment host pid \(getpid()): aws url http://127.0.0.1:\(awsPort), control port \(controlPort)")
         fflush(nil)
-        waitForTermination(stop)
+        waitForSignal(stop)
     }
 }

@@ -22,9 +22,11 @@ public struct ModelServer {
         let channel = try HTTPServer.bind(group: group, port: port) { _ in ModelServerHandler(model: model) }
         print("model server listening on 127.0.0.1:\(port) (\(model.objective.rawValue), \(model.coefficients.count) features)")
         fflushStdout()
-        waitForTermination {
+        waitForSignal {
             try? channel.close().wait()
             print("model server on port \(port) stopped")
+            fflushStdout()
+            _exit(0)  // cleanup is done; exit()'s teardown is slow with event loop threads running
         }
     }
 }
@@ -113,19 +115,15 @@ final class ModelServerHandler: ChannelInboundHandler {
     }
 }
 
-/// Blocks until SIGTERM or SIGINT, runs `cleanup`, and exits 0.
-func waitForTermination(_ cleanup: @escaping () -> Void) -> Never {
+/// Blocks until SIGTERM or SIGINT, then runs `handler`, which must end the process.
+func waitForSignal(_ handler: @escaping @Sendable () -> Void) -> Never {
     signal(SIGTERM, SIG_IGN)
     signal(SIGINT, SIG_IGN)
     let queue = DispatchQueue(label: "mlgw.signals")
     var sources: [DispatchSourceSignal] = []
     for sig in [SIGTERM, SIGINT] {
         let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-        source.setEventHandler {
-            cleanup()
-            fflushStdout()
-            exit(0)
-        }
+        source.setEventHandler(handler: handler)
         source.resume()
         sources.append(source)
     }
