@@ -136,6 +136,10 @@ extension Diagnostic {
     static func expression(_ problem: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "invalid expression: \(problem)", hint: "expressions look like ${var.name}, ${100 - var.weight} or ${endpoints.NAME.url}")
     }
+    static func sensitiveInResource(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) cannot come from a sensitive variable: resource attributes are shown in plans and kept in state",
+                   hint: "use a variable that is not sensitive; sensitive values may only feed outputs")
+    }
     static func notKnownAtPlan(_ ref: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'\(ref)' is only known after apply and cannot be used here",
                    hint: "use a variable or a literal value for this field")

@@ -111,7 +111,10 @@ extension NodeReader {
             return nil
         }
         switch evaluate(s.string, at: location(node), resolve: resolve) {
-        case .value(.number(let n), _)?: return n
+        case .value(.number, true)?:
+            // Resource attributes appear in plans and state; only outputs may carry secrets.
+            error(.sensitiveInResource(what, at: location(node)))
+        case .value(.number(let n), false)?: return n
         case .value(let v, _)?:
             error(.wrongType(what, expected: "a number", found: v.typeName, at: location(node)))
         case .knownAfterApply?:
@@ -136,7 +139,8 @@ extension NodeReader {
         guard let text = literalString(node, what: what) else { return nil }
         guard text.contains("${") else { return text }
         switch evaluate(text, at: location(node), resolve: resolve) {
-        case .value(let v, _)?: return v.description
+        case .value(_, true)?: error(.sensitiveInResource(what, at: location(node)))
+        case .value(let v, false)?: return v.description
         case .knownAfterApply?: error(.notKnownAtPlan(text, at: location(node)))
         case nil: break
         }

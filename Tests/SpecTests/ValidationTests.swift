@@ -101,6 +101,13 @@ let validationCases: [ValidationCase] = [
         models:
           m: {runtime: linear
         """, expected: ["4:1: invalid YAML"]),
+    ValidationCase(name: "sensitive variable in a resource attribute", yaml: validHeader + """
+        variables:
+          w: {type: number, default: 5, sensitive: true}
+        endpoints:
+          e:
+            variants: {a: {model: m1, weight: "${var.w}"}}
+        """, expected: ["9:39: 'weight' of variant 'a' of endpoint 'e' cannot come from a sensitive variable"]),
     ValidationCase(name: "variable without a value", yaml: validHeader + """
         variables:
           key: {type: string, from_env: DEMO_KEY}
@@ -186,4 +193,15 @@ func validationReportsEveryProblem(_ c: ValidationCase) {
     #expect(bad.first?.summary.contains("s3cret") == false)
     let (stack, _) = load(yaml, vars: ["key": "42"])
     #expect(try #require(stack).outputs.first?.sensitive == true)
+}
+
+@Test func variableFilesSetValuesBelowCommandLineAssignments() {
+    var inputs = VariableInputs(assignments: ["b": "from-cli"])
+    var d = Diagnostics()
+    inputs.addVariableFile(path: "vars.yaml", text: "a: from-file\nb: also-from-file\n", into: &d)
+    #expect(d.all.isEmpty)
+    let yaml = "stack: demo\nvariables:\n  a: {type: string}\n  b: {type: string}\n"
+    let (stack, _) = StackLoader.load([StackSource(path: "s.yaml", absolutePath: "/w/s.yaml", text: yaml)], variables: inputs, files: FakeFiles())
+    #expect(stack?.variables["a"]?.value == .string("from-file"))
+    #expect(stack?.variables["b"]?.value == .string("from-cli"))
 }

@@ -9,8 +9,8 @@ public enum Outputs {
             switch result {
             case .value(let v, let sensitive)?:
                 let hidden = sensitive || output.sensitive
-                // A sensitive output keeps only a fingerprint: state never holds a secret in clear.
-                values[output.name] = OutputValue(value: hidden ? "sha256:" + SHA256.hex(of: v.description) : v.description, sensitive: hidden)
+                // State never holds a secret, not even a hash of one (short secrets are guessable).
+                values[output.name] = OutputValue(value: hidden ? nil : v.description, sensitive: hidden)
             case .knownAfterApply?, nil:
                 values[output.name] = OutputValue(value: nil, sensitive: output.sensitive, knownAfterApply: true)
             }
