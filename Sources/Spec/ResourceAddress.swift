@@ -76,10 +76,11 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     public init(from decoder: any Decoder) throws {
+        // Most attributes are strings: trying String first avoids a thrown mismatch for each.
         let c = try decoder.singleValueContainer()
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let n = try? c.decode(Double.self) { self = .number(n); return }
         if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let n = try? c.decode(Double.self) { self = .number(n); return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
         struct Hidden: Codable { var sensitive: String }
         self = .sensitive(fingerprint: try c.decode(Hidden.self).sensitive)
     }

@@ -37,7 +37,7 @@ public struct VariableInputs: Sendable, Equatable {
     public mutating func addVariableFile(path: String, text: String, into diagnostics: inout Diagnostics) {
         var reader = NodeReader(file: path)
         do {
-            guard let node = try Yams.compose(yaml: text) else { return }
+            guard let node = try Yams.compose(yaml: text, Resolver.basic) else { return }
             for entry in reader.mapping(node, what: "a variable file") ?? [] {
                 if let value = reader.literalString(entry.value, what: "variable '\(entry.key)'") {
                     fileValues[entry.key] = (value, entry.keyLocation)

@@ -26,7 +26,7 @@ struct TestFailure: Error, CustomStringConvertible {
 func recordedState(of stack: Stack) -> StackState {
     var state = StackState(stack: stack.name, environment: stack.environment, lineage: "test-lineage")
     for r in stack.resources {
-        state.set(ResourceState(address: r.address, attributes: r.attributes, dependencies: r.dependencies, spec: r))
+        state.set(ResourceState(address: r.address, attributes: r.attributes, dependencies: r.dependencies))
     }
     return state
 }
@@ -65,12 +65,12 @@ actor FakeProvider: Provider {
             throw ProviderError("\(spec.address) created before its dependency \(d)")
         }
         return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
-                             outputs: ["url": "http://fake/\(spec.address.name)"], spec: spec)
+                             outputs: ["url": "http://fake/\(spec.address.name)"])
     }
 
     func update(_ current: ResourceState, to spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
         calls.append(.update(spec.address.description))
-        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies, spec: spec)
+        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies)
     }
 
     func delete(_ current: ResourceState, context: ApplyContext) async throws {

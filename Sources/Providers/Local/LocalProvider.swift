@@ -113,19 +113,21 @@ public struct LocalProvider: Provider {
         let registration = ModelRegistration(name: model.name, runtime: model.runtime.rawValue, artifactPath: stored, sha256: model.artifactSHA256)
         _ = try await client().call("PUT", "/models/\(model.name)", body: registration, as: ModelRegistration.self)
         return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: [],
-                             outputs: ["artifact_path": stored], spec: spec)
+                             outputs: ["artifact_path": stored])
     }
 
     func putEndpoint(_ endpoint: Endpoint, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
         var variants: [VariantConfiguration] = []
         for v in endpoint.variants {
-            guard let modelState = context.resources[ResourceAddress(.model, v.model)], let model = modelState.spec.model,
+            guard let modelState = context.resources[ResourceAddress(.model, v.model)],
+                  case .string(let runtime)? = modelState.attributes["runtime"],
+                  case .string(let sha256)? = modelState.attributes["artifact_sha256"],
                   let stored = modelState.outputs["artifact_path"] else {
                 throw ProviderError("model '\(v.model)' of variant '\(v.name)' has not been created", terminal: true)
             }
             variants.append(VariantConfiguration(
                 name: v.name,
-                model: ModelRegistration(name: model.name, runtime: model.runtime.rawValue, artifactPath: stored, sha256: model.artifactSHA256),
+                model: ModelRegistration(name: v.model, runtime: runtime, artifactPath: stored, sha256: sha256),
                 weight: v.weight, instances: v.instances))
         }
         let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds)
@@ -136,7 +138,7 @@ public struct LocalProvider: Provider {
         }
         let base = context.environmentAttributes["aws_endpoint_url"] ?? ""
         return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
-                             outputs: ["url": "\(base)/endpoints/\(endpoint.name)/invocations"], processes: processes, spec: spec)
+                             outputs: ["url": "\(base)/endpoints/\(endpoint.name)/invocations"], processes: processes)
     }
 }
 

@@ -28,18 +28,16 @@ public struct ResourceState: Sendable, Equatable, Codable {
     /// Values known only after apply (`url`, the model's stored artifact): what `${...}` references read.
     public var outputs: [String: String]
     public var processes: [ProcessRecord]
-    /// The spec that was applied, so a later delete or update has everything it needs even when the
-    /// resource is gone from the stack files.
-    public var spec: ResourceSpec
 
+    // No copy of the spec: attributes say everything a later update or delete needs, and a spec
+    // (with its source locations) doubled the state's size and the no-op plan's read time.
     public init(address: ResourceAddress, attributes: Attributes, dependencies: [ResourceAddress],
-                outputs: [String: String] = [:], processes: [ProcessRecord] = [], spec: ResourceSpec) {
+                outputs: [String: String] = [:], processes: [ProcessRecord] = []) {
         self.address = address
         self.attributes = attributes
         self.dependencies = dependencies
         self.outputs = outputs
         self.processes = processes
-        self.spec = spec
     }
 }
 

@@ -46,8 +46,8 @@ struct Apply: AsyncParsableCommand {
         let loaded = try StackLoading.load(opts, paths: saved.stackPaths, assignments: saved.variableAssignments.merging(options.assignments) { $1 },
                                            variableFiles: saved.variableFiles)
         try await Locking.withLock(loaded.store, command: "apply \(options.stack)", timeout: parseDuration(lockTimeout)!) {
-            let now = try await PlanRun.make(loaded, destroy: saved.plan.mode == .destroy)
-            let differences = saved.fingerprints.differences(from: now.fingerprints)
+            let now = try await PlanRun.make(loaded, destroy: saved.plan.mode == .destroy, fingerprints: true)
+            let differences = saved.fingerprints.differences(from: now.fingerprints!)
             guard differences.isEmpty else {
                 Console.err("error: the saved plan '\(options.stack)' is stale: \(differences.joined(separator: "; "))\n  hint: run 'mlgw-deploy plan --out FILE' again and review the new plan")
                 throw ExitCode(1)

@@ -24,12 +24,12 @@ struct Plan: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try StackLoading.load(options)
-        let prepared = try await PlanRun.make(loaded, destroy: destroy)
+        let prepared = try await PlanRun.make(loaded, destroy: destroy, fingerprints: out != nil)
         Console.out(json ? prepared.plan.renderJSON() : Console.colorPlan(prepared.plan.renderText()), terminator: "")
         if let out {
             let saved = SavedPlan(stackPaths: loaded.sourcePaths, variableAssignments: sensitiveFree(options.assignments, stack: loaded.stack),
                                   variableFiles: options.variableFiles.map(absolute), stateDirectory: options.stateDirectory,
-                                  fingerprints: prepared.fingerprints, plan: prepared.plan)
+                                  fingerprints: prepared.fingerprints!, plan: prepared.plan)
             do {
                 try saved.encoded().write(to: URL(fileURLWithPath: absolute(out)), options: .atomic)
             } catch {
@@ -51,9 +51,10 @@ struct Plan: AsyncParsableCommand {
 struct PlanRun {
     var plan: Reconciler.Plan
     var prior: StackState?
-    var fingerprints: SavedPlan.Fingerprints
+    /// Only computed for saving or checking a plan file: hashing state costs time on every plan.
+    var fingerprints: SavedPlan.Fingerprints?
 
-    static func make(_ loaded: LoadedStack, destroy: Bool) async throws -> PlanRun {
+    static func make(_ loaded: LoadedStack, destroy: Bool, fingerprints wanted: Bool = false) async throws -> PlanRun {
         let prior = try await StackLoading.readState(loaded.store, stack: loaded.stack)
         let observed: Observation
         do {
@@ -65,9 +66,12 @@ struct PlanRun {
         let plan = destroy
             ? Planner.destroyPlan(stack: loaded.stack.name, environment: loaded.stack.environment, prior: prior)
             : Planner.plan(stack: loaded.stack, prior: prior, observed: observed)
-        let fingerprints = SavedPlan.Fingerprints(
-            stack: SavedPlan.stackFingerprint(loaded.stack), variables: loaded.stack.variableFingerprint,
-            state: await loaded.store.fingerprint(), observation: observed.fingerprint)
+        var fingerprints: SavedPlan.Fingerprints?
+        if wanted {
+            fingerprints = SavedPlan.Fingerprints(
+                stack: SavedPlan.stackFingerprint(loaded.stack), variables: loaded.stack.variableFingerprint,
+                state: await loaded.store.fingerprint(), observation: observed.fingerprint)
+        }
         return PlanRun(plan: plan, prior: prior, fingerprints: fingerprints)
     }
 }

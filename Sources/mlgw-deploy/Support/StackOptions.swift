@@ -55,13 +55,24 @@ func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? PathMath.resolve(path, against: "/") : PathMath.resolve(path, against: FileManager.default.currentDirectoryPath)
 }
 
-/// Spec's view of the file system: content hashes of files the stack names.
-struct LocalFiles: SpecFileSystem {
+/// Spec's view of the file system: content hashes of files the stack names, each file read and
+/// hashed once per command however many models name it.
+final class LocalFiles: SpecFileSystem, @unchecked Sendable {
+    private let lock = NSLock()
+    private var hashes: [String: String?] = [:]
+
     func sha256(ofFileAt absolutePath: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = hashes[absolutePath] { return known }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolutePath, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let data = FileManager.default.contents(atPath: absolutePath) else { return nil }
-        return SHA256.hex(of: [UInt8](data))
+        var hash: String?
+        if FileManager.default.fileExists(atPath: absolutePath, isDirectory: &isDirectory), !isDirectory.boolValue,
+           let data = FileManager.default.contents(atPath: absolutePath) {
+            hash = SHA256.hex(of: [UInt8](data))
+        }
+        hashes[absolutePath] = hash
+        return hash
     }
 }
 
