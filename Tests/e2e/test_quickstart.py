@@ -101,14 +101,42 @@ def test_outputs_status_state_graph_and_logs(mlgw):
 def test_every_stack_validates_against_the_schema_and_plans(mlgw):
     schema = json.loads(mlgw.run("schema").stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
-    stacks = sorted(f for f in os.listdir(os.path.join(ROOT, "stacks")) if f.endswith(".yaml"))
-    assert stacks
+    stacks = sorted(os.listdir(os.path.join(ROOT, "stacks")))
+    assert "quickstart.yaml" in stacks and "churn-ab" in stacks
     for name in stacks:
         path = os.path.join("stacks", name)
-        with open(os.path.join(ROOT, path)) as f:
-            jsonschema.validate(yaml.safe_load(f), schema)
+        full = os.path.join(ROOT, path)
+        files = [os.path.join(full, f) for f in sorted(os.listdir(full))] if os.path.isdir(full) else [full]
+        for file in files:
+            with open(file) as f:
+                jsonschema.validate(yaml.safe_load(f), schema)
         assert "is valid" in mlgw.run("validate", path).stdout
         mlgw.run("plan", path)
+
+
+def test_a_folder_stack_with_a_fixed_port_and_json_progress(mlgw, tmp_path):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    stack = tmp_path / "ab"
+    stack.mkdir()
+    for f in ("models.yaml", "endpoints.yaml"):
+        text = open(os.path.join(ROOT, "stacks", "churn-ab", f)).read()
+        text = text.replace("../../examples", os.path.join(ROOT, "examples"))
+        if f == "models.yaml":
+            text += f"\nlocal:\n  port: {port}\n"
+        (stack / f).write_text(text)
+    out = mlgw.run("apply", str(stack), "--auto-approve", "--json", "--var", "instances=2").stdout
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [e["type"] for e in events].count("change_complete") == 3
+    assert events[-1]["type"] == "apply_complete" and events[-1]["add"] == 3
+    assert mlgw.output(str(stack), "url") == f"http://127.0.0.1:{port}/endpoints/churn-ab/invocations"
+    c = mlgw.client(str(stack))
+    seen = collections.Counter(c.invoke_endpoint(EndpointName="churn-ab", Body=b"1,2,3", ContentType="text/csv")["InvokedProductionVariant"]
+                               for _ in range(400))
+    assert 140 <= seen["a"] <= 260, seen
 
 
 def test_plan_exit_codes_and_json(mlgw):
