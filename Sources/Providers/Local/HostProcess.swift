@@ -69,14 +69,6 @@ struct HostProcess: Sendable {
     }
 }
 
-/// Calls `body` with a NULL-terminated C array of the strings.
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
-
 /// Whether processes and ports are really gone, for observe, status and destroy's final check.
 public enum ProcessProbe {
     /// True for a running process; a zombie (exited, not yet reaped) counts as gone.

@@ -69,16 +69,7 @@ public actor StateStore {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var line = try? encoder.encode(entry) else { throw .io(path: journalPath, detail: "cannot encode entry") }
         line.append(UInt8(ascii: "\n"))
-        let ok = line.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(journalFD, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return fdatasync(journalFD) == 0
-        }
-        guard ok else { throw .io(path: journalPath, detail: String(cString: strerror(errno))) }
+        guard Self.writeAll(line, to: journalFD) else { throw .io(path: journalPath, detail: String(cString: strerror(errno))) }
     }
 
     public func write(_ state: StackState) throws(StateFileError) {
@@ -90,15 +81,7 @@ public actor StateStore {
         let temp = statePath + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(path: temp, detail: String(cString: strerror(errno))) }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return fsync(fd) == 0
-        }
+        let ok = Self.writeAll(data, to: fd)
         close(fd)
         guard ok else { unlink(temp); throw .io(path: temp, detail: String(cString: strerror(errno))) }
         // Keep the previous version as a backup, as Terraform does.
@@ -145,6 +128,19 @@ public actor StateStore {
         flock(lockFD, LOCK_UN)
         close(lockFD)
         lockFD = -1
+    }
+
+    /// Writes every byte (retrying short writes and EINTR), then flushes it to disk.
+    static func writeAll(_ data: Data, to fd: Int32) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return fsync(fd) == 0
+        }
     }
 
     static func ensureDirectory(_ path: String) throws(StateFileError) {

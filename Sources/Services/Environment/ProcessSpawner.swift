@@ -1,4 +1,5 @@
 import CShim
+import EnvironmentAPI
 import Foundation
 
 /// Starts child processes from one long-lived thread. Children ask the kernel to kill them when
@@ -53,22 +54,14 @@ final class ProcessSpawner: @unchecked Sendable {
         defer { if fd >= 0 { close(fd) } }
         let argv = [r.executable] + r.arguments
         let envp = r.environment.map { "\($0.key)=\($0.value)" }
-        let pid = withCStringArray(argv) { a in
-            withCStringArray(envp) { e in
+        let pid = withCStrings(argv) { a in
+            withCStrings(envp) { e in
                 mlgw_spawn(r.executable, a, e, nil, fd, 0, 1)
             }
         }
         guard pid > 0 else { throw SpawnError(description: "cannot start \(r.executable): \(String(cString: strerror(-pid)))") }
         return pid
     }
-}
-
-/// Calls `body` with a NULL-terminated C array of the strings.
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 /// Reaps every child of the process on a dedicated thread and reports each exit.
