@@ -2,19 +2,43 @@
 /// The host is the environment's "cloud": it keeps model registrations and endpoints and runs their
 /// processes; the CLI's local provider asks it to converge and reads back what runs.
 
-/// A registered model: its stored artifact (a copy inside the environment folder, so editing the
-/// source file cannot change a running model) and the runtime that serves it.
+/// A registered model. A built-in runtime serves a stored artifact (a copy inside the environment
+/// folder, so editing the source file cannot change a running model); a bring-your-own server is a
+/// command run in `workingDirectory`.
 public struct ModelRegistration: Sendable, Equatable, Codable {
-    public var name: String
-    public var runtime: String
-    public var artifactPath: String
-    public var sha256: String
+    /// A request a new instance must answer with 2xx before it gets traffic.
+    public struct Probe: Sendable, Equatable, Codable {
+        public var contentType: String
+        public var body: String
 
-    public init(name: String, runtime: String, artifactPath: String, sha256: String) {
+        public init(contentType: String, body: String) {
+            self.contentType = contentType
+            self.body = body
+        }
+    }
+
+    public var name: String
+    /// What identifies the model's behaviour (the artifact's hash for a built-in runtime).
+    public var sha256: String
+    public var runtime: String?
+    public var artifactPath: String?
+    public var command: [String]?
+    public var environment: [String: String]?
+    public var workingDirectory: String?
+    public var startupTimeout: Double?
+    public var probe: Probe?
+
+    public init(name: String, sha256: String, runtime: String? = nil, artifactPath: String? = nil, command: [String]? = nil,
+                environment: [String: String]? = nil, workingDirectory: String? = nil, startupTimeout: Double? = nil, probe: Probe? = nil) {
         self.name = name
+        self.sha256 = sha256
         self.runtime = runtime
         self.artifactPath = artifactPath
-        self.sha256 = sha256
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.startupTimeout = startupTimeout
+        self.probe = probe
     }
 }
 
@@ -32,15 +56,19 @@ public struct EndpointConfiguration: Sendable, Equatable, Codable {
     }
 }
 
+/// A variant names a registered model and the hash it expects, so that a model replaced in
+/// between is noticed rather than served.
 public struct VariantConfiguration: Sendable, Equatable, Codable {
     public var name: String
-    public var model: ModelRegistration
+    public var model: String
+    public var modelSHA256: String
     public var weight: Double
     public var instances: Int
 
-    public init(name: String, model: ModelRegistration, weight: Double, instances: Int) {
+    public init(name: String, model: String, modelSHA256: String, weight: Double, instances: Int) {
         self.name = name
         self.model = model
+        self.modelSHA256 = modelSHA256
         self.weight = weight
         self.instances = instances
     }

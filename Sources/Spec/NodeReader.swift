@@ -169,3 +169,18 @@ func isValidName(_ name: String) -> Bool {
     guard alnum(scalars.first!), alnum(scalars.last!) else { return false }
     return scalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" }
 }
+
+extension NodeReader {
+    /// Seconds, written as a number or as "500ms", "30s", "2m", "1h".
+    mutating func duration(_ node: Node, what: String, resolve: ([String]) -> Resolution) -> Double? {
+        if case .scalar(let s) = node, s.style == .plain, node.float != nil || node.int != nil {
+            return number(node, what: what, resolve: resolve)
+        }
+        guard let text = string(node, what: what, resolve: resolve) else { return nil }
+        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
+            if let n = Double(text.dropLast(suffix.count)) { return n * factor }
+        }
+        error(.wrongType(what, expected: "a duration such as 30s or 2m", found: "'\(text)'", at: location(node)))
+        return nil
+    }
+}

@@ -150,14 +150,14 @@ public enum StackLoader {
             let (source, entry) = declared[address]!
             var reader = NodeReader(file: source.path)
             if var m = Model.read(name: address.name, node: entry.value, stackDirectory: PathMath.directory(of: source.absolutePath),
-                                  reader: &reader, files: files) {
+                                  reader: &reader, files: files, resolve: resolve) {
                 m.location = entry.keyLocation
                 models[m.name] = m
                 resources.append(ResourceSpec(.model(m), attributes: m.attributes))
             }
             diagnostics.append(contentsOf: reader.diagnostics)
         }
-        let modelHashes = models.mapValues(\.artifactSHA256)
+        let modelHashes = models.mapValues(\.contentSHA256)
         let modelNames = declared.keys.filter { $0.kind == .model }.map(\.name)
         for address in order where address.kind == .endpoint {
             let (source, entry) = declared[address]!

@@ -64,14 +64,35 @@ public enum StackSchema {
           }
         },
         "model": {
-          "type": "object",
-          "additionalProperties": false,
-          "required": ["runtime", "artifact"],
-          "properties": {
-            "runtime": {"enum": ["linear"]},
-            "artifact": {"type": "string", "description": "Path of the model file, relative to the stack file."},
-            "description": {"type": "string"}
-          }
+          "oneOf": [
+            {
+              "type": "object",
+              "description": "A built-in runtime serving an artifact file.",
+              "additionalProperties": false,
+              "required": ["runtime", "artifact"],
+              "properties": {
+                "runtime": {"enum": ["linear"]},
+                "artifact": {"type": "string", "description": "Path of the model file, relative to the stack file."},
+                "description": {"type": "string"}
+              }
+            },
+            {
+              "type": "object",
+              "description": "A bring-your-own server honouring SageMaker's container contract, run in the stack file's folder.",
+              "additionalProperties": false,
+              "required": ["command"],
+              "properties": {
+                "command": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "environment": {"type": "object", "additionalProperties": {"type": "string"}},
+                "startup_timeout": {"oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": "^[0-9.]+(ms|s|m|h)$"}]},
+                "probe": {
+                  "type": "object", "additionalProperties": false, "required": ["body"],
+                  "properties": {"content_type": {"type": "string"}, "body": {"type": "string"}}
+                },
+                "description": {"type": "string"}
+              }
+            }
+          ]
         },
         "endpoint": {
           "type": "object",

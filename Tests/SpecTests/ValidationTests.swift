@@ -69,6 +69,19 @@ let validationCases: [ValidationCase] = [
         models:
           m: {runtime: xgboost, artifact: m.json}
         """, expected: ["3:16: runtime 'xgboost' of model 'm' is not supported"]),
+    ValidationCase(name: "a server command and a runtime together", yaml: """
+        stack: demo
+        models:
+          m: {runtime: linear, artifact: m.json, command: [serve]}
+        """, expected: ["3:42: model 'm' has both 'runtime' and 'command'"]),
+    ValidationCase(name: "a server command must be a list, with an artifact only for runtimes", yaml: """
+        stack: demo
+        models:
+          a: {command: "python3 serve.py"}
+          b: {command: [serve], artifact: m.json, startup_timeout: soon}
+        """, expected: ["3:16: 'command' of model 'a' must be a non-empty list",
+                        "4:25: 'artifact' of model 'b' only goes with a built-in 'runtime'",
+                        "4:60: 'startup_timeout' of model 'b' must be a duration such as 30s or 2m"]),
     ValidationCase(name: "feature not built yet", yaml: validHeader + """
         endpoints:
           e:
@@ -204,4 +217,18 @@ func validationReportsEveryProblem(_ c: ValidationCase) {
     let (stack, _) = StackLoader.load([StackSource(path: "s.yaml", absolutePath: "/w/s.yaml", text: yaml)], variables: inputs, files: FakeFiles())
     #expect(stack?.variables["a"]?.value == .string("from-file"))
     #expect(stack?.variables["b"]?.value == .string("from-cli"))
+}
+
+@Test func aServerModelsIdentityIncludesItsScriptAndEnvironment() throws {
+    let yaml = "stack: demo\nmodels:\n  s:\n    command: [python3, serve.py]\n    environment: {MODE: fast}\n    startup_timeout: 2m\n"
+    let scriptA = FakeFiles(contents: ["/w/stacks/serve.py": "v1"])
+    let scriptB = FakeFiles(contents: ["/w/stacks/serve.py": "v2"])
+    let a = try #require(load(yaml, files: scriptA).0?.resources.first?.model)
+    let b = try #require(load(yaml, files: scriptB).0?.resources.first?.model)
+    #expect(a.command == ["python3", "serve.py"])
+    #expect(a.startupTimeout == 120)
+    #expect(a.workingDirectory == "/w/stacks")
+    #expect(a.contentSHA256 != b.contentSHA256)
+    let c = try #require(load(yaml.replacingOccurrences(of: "fast", with: "slow"), files: scriptA).0?.resources.first?.model)
+    #expect(a.contentSHA256 != c.contentSHA256)
 }

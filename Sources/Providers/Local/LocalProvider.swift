@@ -37,8 +37,11 @@ public struct LocalProvider: Provider {
         guard let state, !state.resources.isEmpty, let snapshot = await snapshot() else { return Observation() }
         var observed: [ResourceAddress: ObservedResource] = [:]
         for m in snapshot.models {
-            observed[ResourceAddress(.model, m.name)] = ObservedResource(attributes: [
-                "runtime": .string(m.runtime), "artifact_sha256": .string(m.sha256)])
+            // What the host can vouch for: the model's identity hash, under the attribute name
+            // the stack uses for it.
+            let recorded = state.resources[ResourceAddress(.model, m.name)]?.attributes ?? [:]
+            let key = recorded["server_sha256"] != nil ? "server_sha256" : "artifact_sha256"
+            observed[ResourceAddress(.model, m.name)] = ObservedResource(attributes: [key: .string(m.sha256)])
         }
         for e in snapshot.endpoints {
             var a: Attributes = [:]
@@ -93,46 +96,50 @@ public struct LocalProvider: Provider {
         try? FileManager.default.removeItem(atPath: folder.data)
     }
 
-    /// Copies the artifact into the environment (content-addressed, so a running model never sees
-    /// its source file edited) and registers it. Copies stay until the environment is destroyed:
-    /// an instance that restarts still finds the artifact it was started with.
+    /// A built-in runtime's artifact is copied into the environment (content-addressed, so a
+    /// running model never sees its source file edited) and registered; copies stay until the
+    /// environment is destroyed, so an instance that restarts finds the artifact it started with.
+    /// A bring-your-own server is registered as its command, run from the stack's folder.
     func putModel(_ model: Model, spec: ResourceSpec) async throws -> ResourceState {
-        let directory = "\(folder.data)/models/\(model.name)"
-        let stored = "\(directory)/\(model.artifactSHA256).json"
-        if !FileManager.default.fileExists(atPath: stored) {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                let temp = stored + ".tmp"
-                try? FileManager.default.removeItem(atPath: temp)
-                try FileManager.default.copyItem(atPath: model.artifactPath, toPath: temp)
-                try FileManager.default.moveItem(atPath: temp, toPath: stored)
-            } catch {
-                throw ProviderError("cannot copy the artifact of model '\(model.name)' from '\(model.artifactPath)': \(error)", terminal: true)
+        var registration = ModelRegistration(name: model.name, sha256: model.contentSHA256)
+        var outputs: [String: String] = [:]
+        if let runtime = model.runtime, let source = model.artifactPath, let sha = model.artifactSHA256 {
+            let directory = "\(folder.data)/models/\(model.name)"
+            let stored = "\(directory)/\(sha).json"
+            if !FileManager.default.fileExists(atPath: stored) {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    let temp = stored + ".tmp"
+                    try? FileManager.default.removeItem(atPath: temp)
+                    try FileManager.default.copyItem(atPath: source, toPath: temp)
+                    try FileManager.default.moveItem(atPath: temp, toPath: stored)
+                } catch {
+                    throw ProviderError("cannot copy the artifact of model '\(model.name)' from '\(source)': \(error)", terminal: true)
+                }
             }
+            registration.runtime = runtime.rawValue
+            registration.artifactPath = stored
+            outputs["artifact_path"] = stored
+        } else if let command = model.command {
+            registration.command = command
+            registration.environment = model.environment
+            registration.workingDirectory = model.workingDirectory
+            registration.startupTimeout = model.startupTimeout
+            registration.probe = model.probe.map { ModelRegistration.Probe(contentType: $0.contentType, body: $0.body) }
         }
-        let registration = ModelRegistration(name: model.name, runtime: model.runtime.rawValue, artifactPath: stored, sha256: model.artifactSHA256)
         _ = try await client().call("PUT", "/models/\(model.name)", body: registration, as: ModelRegistration.self)
-        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: [],
-                             outputs: ["artifact_path": stored])
+        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: [], outputs: outputs)
     }
 
     func putEndpoint(_ endpoint: Endpoint, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
-        var variants: [VariantConfiguration] = []
-        for v in endpoint.variants {
-            guard let modelState = context.resources[ResourceAddress(.model, v.model)],
-                  case .string(let runtime)? = modelState.attributes["runtime"],
-                  case .string(let sha256)? = modelState.attributes["artifact_sha256"],
-                  let stored = modelState.outputs["artifact_path"] else {
-                throw ProviderError("model '\(v.model)' of variant '\(v.name)' has not been created", terminal: true)
-            }
-            variants.append(VariantConfiguration(
-                name: v.name,
-                model: ModelRegistration(name: v.model, runtime: runtime, artifactPath: stored, sha256: sha256),
-                weight: v.weight, instances: v.instances))
+        let variants = endpoint.variants.map { v in
+            VariantConfiguration(name: v.name, model: v.model, modelSHA256: spec.attributes["variants.\(v.name).model_sha256"].flatMap {
+                if case .string(let s) = $0 { return s } else { return nil }
+            } ?? "", weight: v.weight, instances: v.instances)
         }
         let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds)
         let status = try await client().call("PUT", "/endpoints/\(endpoint.name)", body: config,
-                                            timeout: context.local.healthTimeoutSeconds * 2 + 60, as: EndpointStatus.self)
+                                            timeout: max(context.local.healthTimeoutSeconds, 600) * 2, as: EndpointStatus.self)
         let processes = status.variants.flatMap { v in
             v.instances.map { ProcessRecord(role: "model-server", variant: v.name, pid: $0.pid, port: $0.port, startedAt: $0.startedAt) }
         }

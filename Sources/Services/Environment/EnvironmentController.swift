@@ -31,6 +31,8 @@ final class Instance: @unchecked Sendable {
 public actor EnvironmentController {
     struct EndpointEntry {
         var config: EndpointConfiguration
+        /// The registration each variant was started with, by variant name.
+        var models: [String: ModelRegistration]
         var instances: [String: [Instance]]
     }
 
@@ -64,18 +66,39 @@ public actor EnvironmentController {
     // MARK: models
 
     func putModel(_ registration: ModelRegistration) throws -> ModelRegistration {
-        guard registration.runtime == "linear" else {
-            throw ControlError(message: "runtime '\(registration.runtime)' is not supported", terminal: true)
-        }
-        do {
-            let model = try LinearModel.load(path: registration.artifactPath)
-            probes[registration.sha256] = model.probeCSV
-        } catch {
-            throw ControlError(message: "\(error)", terminal: true)
+        if let runtime = registration.runtime {
+            guard runtime == "linear", let path = registration.artifactPath else {
+                throw ControlError(message: "runtime '\(runtime)' is not supported", terminal: true)
+            }
+            do {
+                probes[registration.sha256] = try LinearModel.load(path: path).probeCSV
+            } catch {
+                throw ControlError(message: "\(error)", terminal: true)
+            }
+        } else if let command = registration.command, let program = command.first {
+            guard Self.executable(program, in: registration.workingDirectory ?? directory) != nil else {
+                throw ControlError(message: "the command of model '\(registration.name)' names '\(program)', which is not an executable file here or on PATH", terminal: true)
+            }
+        } else {
+            throw ControlError(message: "model '\(registration.name)' has neither a runtime nor a command", terminal: true)
         }
         if models[registration.name] != registration { log("model \(registration.name): registered (sha256 \(registration.sha256.prefix(12)))") }
         models[registration.name] = registration
         return registration
+    }
+
+    /// `program` as an absolute path: itself if it contains a slash (relative to `directory`),
+    /// else the first match on PATH.
+    static func executable(_ program: String, in directory: String) -> String? {
+        if program.contains("/") {
+            let path = program.hasPrefix("/") ? program : directory + "/" + program
+            return access(path, X_OK) == 0 ? path : nil
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where access("\(dir)/\(program)", X_OK) == 0 {
+            return "\(dir)/\(program)"
+        }
+        return nil
     }
 
     func deleteModel(_ name: String) {
@@ -85,26 +108,35 @@ public actor EnvironmentController {
     // MARK: endpoints
 
     func putEndpoint(_ config: EndpointConfiguration) async throws -> EndpointStatus {
+        var resolved: [String: ModelRegistration] = [:]
+        for v in config.variants {
+            guard let model = models[v.model] else {
+                throw ControlError(message: "variant '\(v.name)' names model '\(v.model)', which is not registered", terminal: true)
+            }
+            guard model.sha256 == v.modelSHA256 else {
+                throw ControlError(message: "model '\(v.model)' is registered with different content than variant '\(v.name)' expects; apply again", terminal: false)
+            }
+            resolved[v.name] = model
+        }
         let old = endpoints[config.name]
         var keep: [String: [Instance]] = [:]
         var toStart: [Instance] = []
         var toDrain: [Instance] = []
         for v in config.variants {
             let existing = (old?.instances[v.name] ?? []).filter { $0.lifecycle.state != .stopping && $0.lifecycle.state != .stopped }
-            let before = old?.config.variants.first { $0.name == v.name }
-            if let before, before.model == v.model {
+            if let before = old?.models[v.name], before == resolved[v.name] {
                 if existing.count >= v.instances {
                     keep[v.name] = Array(existing.prefix(v.instances))
                     toDrain += existing.dropFirst(v.instances)
                 } else {
-                    let added = (existing.count..<v.instances).map { _ in makeInstance(config.name, v) }
+                    let added = (existing.count..<v.instances).map { _ in makeInstance(config.name, v, resolved[v.name]!) }
                     keep[v.name] = existing + added
                     toStart += added
                 }
             } else {
                 // New variant or new model: blue/green. New instances first, traffic switches
                 // once all are healthy, then the old ones drain.
-                let fresh = (0..<v.instances).map { _ in makeInstance(config.name, v) }
+                let fresh = (0..<v.instances).map { _ in makeInstance(config.name, v, resolved[v.name]!) }
                 keep[v.name] = fresh
                 toStart += fresh
                 toDrain += existing
@@ -127,7 +159,7 @@ public actor EnvironmentController {
             }
             throw error
         }
-        endpoints[config.name] = EndpointEntry(config: config, instances: keep)
+        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep)
         publish(config.name)
         if !toDrain.isEmpty {
             log("endpoint \(config.name): draining \(toDrain.count) instance(s)")
@@ -159,12 +191,12 @@ public actor EnvironmentController {
         log("environment stopped")
     }
 
-    func makeInstance(_ endpoint: String, _ v: VariantConfiguration) -> Instance {
+    func makeInstance(_ endpoint: String, _ v: VariantConfiguration, _ model: ModelRegistration) -> Instance {
         let key = "\(endpoint)/\(v.name)"
         let n = counters[key, default: 0] + 1
         counters[key] = n
         let id = "\(v.name)-\(n)"
-        return Instance(id: id, endpoint: endpoint, variant: v.name, model: v.model,
+        return Instance(id: id, endpoint: endpoint, variant: v.name, model: model,
                         logPath: "\(directory)/logs/endpoints.\(endpoint)/\(id).log")
     }
 
@@ -189,29 +221,51 @@ public actor EnvironmentController {
         instance.upstream = Upstream(port: port, instanceID: instance.id)
         var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key) }
         environment["SAGEMAKER_BIND_TO_PORT"] = String(port)
-        environment["SM_MODEL_DIR"] = (instance.model.artifactPath as NSString).deletingLastPathComponent
-        environment["MLGW_MODEL_ARTIFACT"] = instance.model.artifactPath
-        let pid = try await spawner.spawn(executable, arguments: ["serve", "model", "--runtime", instance.model.runtime, "--artifact", instance.model.artifactPath],
-                                          environment: environment, logPath: instance.logPath)
+        let model = instance.model
+        let program: String, arguments: [String], workingDirectory: String?
+        if let command = model.command {
+            for (k, v) in model.environment ?? [:] { environment[k] = v }
+            workingDirectory = model.workingDirectory
+            guard let path = Self.executable(command[0], in: model.workingDirectory ?? directory) else {
+                throw ControlError(message: "'\(command[0])' is not an executable file here or on PATH", terminal: true)
+            }
+            (program, arguments) = (path, Array(command.dropFirst()))
+        } else {
+            let artifact = model.artifactPath ?? ""
+            environment["SM_MODEL_DIR"] = (artifact as NSString).deletingLastPathComponent
+            environment["MLGW_MODEL_ARTIFACT"] = artifact
+            workingDirectory = nil
+            (program, arguments) = (executable, ["serve", "model", "--runtime", model.runtime ?? "linear", "--artifact", artifact])
+        }
+        let pid = try await spawner.spawn(program, arguments: arguments, environment: environment,
+                                          workingDirectory: workingDirectory, logPath: instance.logPath)
         instance.pid = pid
         instance.startedAt = Date().timeIntervalSince1970
         byPID[pid] = instance
         if let status = unclaimedExits.removeValue(forKey: pid) { processExited(pid: pid, status: status) }
-        try await waitHealthy(instance, timeout: timeout)
+        try await waitHealthy(instance, timeout: instance.model.startupTimeout ?? timeout)
         instance.lifecycle.becameHealthy()
     }
 
     func waitHealthy(_ instance: Instance, timeout: Double) async throws {
         let pid = instance.pid
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = probes[instance.model.sha256] ?? (try? LinearModel.load(path: instance.model.artifactPath).probeCSV) ?? "0"
+        // Built-in runtimes get a row of zeros; a server gets its declared probe, or /ping alone.
+        var probe: ModelRegistration.Probe?
+        if let path = instance.model.artifactPath {
+            let csv = probes[instance.model.sha256] ?? (try? LinearModel.load(path: path).probeCSV) ?? "0"
+            probe = ModelRegistration.Probe(contentType: "text/csv", body: csv)
+        } else {
+            probe = instance.model.probe
+        }
         while Date() < deadline {
             guard instance.pid == pid, byPID[pid] === instance else {
                 throw ControlError(message: "model server \(instance.endpoint)/\(instance.id) \(instance.lastExit ?? "exited") before becoming healthy\(logTail(instance))", terminal: false)
             }
             if let ping = try? await LoopbackHTTP.send("GET", port: instance.port, path: "/ping", timeout: 2), ping.status == 200 {
+                guard let probe else { return }
                 let answer = try? await LoopbackHTTP.send("POST", port: instance.port, path: "/invocations",
-                                                          headers: ["Content-Type": "text/csv"], body: Array(probe.utf8), timeout: 5)
+                                                          headers: ["Content-Type": probe.contentType], body: Array(probe.body.utf8), timeout: 10)
                 if let answer, (200..<300).contains(answer.status) { return }
                 throw ControlError(message: "model server \(instance.endpoint)/\(instance.id) answers /ping but its probe inference failed: \(answer.map { "HTTP \($0.status): \($0.text)" } ?? "no answer")\(logTail(instance))", terminal: true)
             }
@@ -306,7 +360,7 @@ public actor EnvironmentController {
     func status(_ name: String) -> EndpointStatus? {
         guard let entry = endpoints[name] else { return nil }
         return EndpointStatus(name: name, variants: entry.config.variants.map { v in
-            VariantStatus(name: v.name, model: v.model.name, modelSHA256: v.model.sha256, weight: v.weight,
+            VariantStatus(name: v.name, model: v.model, modelSHA256: entry.models[v.name]?.sha256 ?? v.modelSHA256, weight: v.weight,
                           desiredInstances: v.instances,
                           instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus))
         })

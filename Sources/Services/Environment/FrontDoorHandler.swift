@@ -170,7 +170,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
             if text.count > 1024 { text = String(text.prefix(1024)) }
             let message = "Received \(code < 500 ? "client" : "server") error (\(code)) from \(variant) with message \"\(text)\". See the model server's log for details."
             var b = context.channel.allocator.buffer(capacity: 256 + text.utf8.count * 2)
-            b.writeString("{\"ErrorCode\":\"CLIENT_ERROR_FROM_MODEL\",\"Message\":\(jsonString(message)),\"OriginalStatusCode\":\(code),\"OriginalMessage\":\(jsonString(text)),\"LogStreamArn\":\(jsonString("arn:aws:logs:local:\(Self.accountID):log-group:/aws/sagemaker/Endpoints/\(variant)"))}")
+            b.writeString("{\"ErrorCode\":\"\(code < 500 ? "CLIENT" : "SERVER")_ERROR_FROM_MODEL\",\"Message\":\(jsonString(message)),\"OriginalStatusCode\":\(code),\"OriginalMessage\":\(jsonString(text)),\"LogStreamArn\":\(jsonString("arn:aws:logs:local:\(Self.accountID):log-group:/aws/sagemaker/Endpoints/\(variant)"))}")
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "x-amzn-errortype", value: "ModelError")

@@ -10,6 +10,7 @@ final class ProcessSpawner: @unchecked Sendable {
         var executable: String
         var arguments: [String]
         var environment: [String: String]
+        var workingDirectory: String?
         var logPath: String
         var done: (Result<Int32, Error>) -> Void
     }
@@ -27,10 +28,12 @@ final class ProcessSpawner: @unchecked Sendable {
         thread.start()
     }
 
-    func spawn(_ executable: String, arguments: [String], environment: [String: String], logPath: String) async throws -> Int32 {
+    func spawn(_ executable: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil,
+               logPath: String) async throws -> Int32 {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
-            queue.append(Request(executable: executable, arguments: arguments, environment: environment, logPath: logPath) {
+            queue.append(Request(executable: executable, arguments: arguments, environment: environment,
+                                 workingDirectory: workingDirectory, logPath: logPath) {
                 continuation.resume(with: $0)
             })
             condition.signal()
@@ -56,7 +59,7 @@ final class ProcessSpawner: @unchecked Sendable {
         let envp = r.environment.map { "\($0.key)=\($0.value)" }
         let pid = withCStrings(argv) { a in
             withCStrings(envp) { e in
-                mlgw_spawn(r.executable, a, e, nil, fd, 0, 1)
+                mlgw_spawn(r.executable, a, e, r.workingDirectory, fd, 0, 1)
             }
         }
         guard pid > 0 else { throw SpawnError(description: "cannot start \(r.executable): \(String(cString: strerror(-pid)))") }

@@ -1,70 +1,189 @@
 import Yams
 
-/// A trained model: an artifact file and the runtime that serves it (SageMaker's Model).
-/// Models are immutable, as in SageMaker: a new runtime or new artifact content replaces the model.
+/// A trained model and what serves it (SageMaker's Model): either a built-in runtime with an
+/// artifact file, or a bring-your-own server `command` that honours SageMaker's container contract
+/// (listens on `SAGEMAKER_BIND_TO_PORT`, answers `GET /ping` and `POST /invocations`, stops on
+/// SIGTERM). Models are immutable, as in SageMaker: any change but the artifact's path replaces it.
 public struct Model: Sendable, Equatable, Codable {
     public enum Runtime: String, Sendable, Codable, CaseIterable {
         /// Linear or logistic regression from a JSON file of coefficients and an intercept.
         case linear
     }
 
+    /// A request a new instance must answer with 2xx before it gets traffic.
+    public struct Probe: Sendable, Equatable, Codable {
+        public var contentType: String
+        public var body: String
+    }
+
     public var name: String
-    public var runtime: Runtime
-    /// The path as written in the stack, relative to the stack file's folder.
-    public var artifact: String
+    /// The built-in runtime; nil for a bring-your-own server.
+    public var runtime: Runtime?
+    /// The artifact path as written in the stack, relative to the stack file's folder.
+    public var artifact: String?
     /// The artifact's absolute path on this machine.
-    public var artifactPath: String
-    /// SHA-256 of the artifact's content: what decides whether the model changed.
-    public var artifactSHA256: String
+    public var artifactPath: String?
+    /// SHA-256 of the artifact's content.
+    public var artifactSHA256: String?
+    /// A bring-your-own server: the program and its arguments, run in `workingDirectory`.
+    public var command: [String]?
+    public var environment: [String: String]
+    /// The stack file's folder: relative paths in `command` and `environment` work from there.
+    public var workingDirectory: String
+    /// How long a new instance may take to become healthy; the stack's `local.health_timeout` when nil.
+    public var startupTimeout: Double?
+    public var probe: Probe?
+    /// What identifies the model's behaviour: the artifact's hash for a built-in runtime; for a
+    /// server, a hash of its command, environment, probe and the content of files the command names.
+    public var contentSHA256: String
     public var description: String?
     public var location: SourceLocation?
 
     public var address: ResourceAddress { ResourceAddress(.model, name) }
 
     public var attributes: Attributes {
-        ["runtime": .string(runtime.rawValue), "artifact": .string(artifact), "artifact_sha256": .string(artifactSHA256)]
+        var a: Attributes = [:]
+        if let runtime { a["runtime"] = .string(runtime.rawValue) }
+        if let artifact { a["artifact"] = .string(artifact) }
+        if let artifactSHA256 { a["artifact_sha256"] = .string(artifactSHA256) }
+        if let command {
+            a["command"] = .string(command.map(shellQuoted).joined(separator: " "))
+            a["server_sha256"] = .string(contentSHA256)
+            for (k, v) in environment { a["environment.\(k)"] = .string(v) }
+            if let startupTimeout { a["startup_timeout"] = .number(startupTimeout) }
+            if let probe {
+                a["probe.content_type"] = .string(probe.contentType)
+                a["probe.body"] = .string(probe.body)
+            }
+        }
+        return a
     }
 
-    /// Changing these makes a new model; a moved artifact with the same content is an in-place update.
-    static let replacingAttributes: Set<String> = ["runtime", "artifact_sha256"]
+    /// Every attribute but the artifact's path (same content, new place) makes a new model.
+    static func isReplacing(_ path: String) -> Bool { path != "artifact" }
 
-    static let laterKeys = ["command", "environment", "startup_timeout"]
+    static let laterKeys = ["multi_model"]
     static let laterRuntimes = ["xgboost"]
 
     static func read(name: String, node: Node, stackDirectory: String, reader: inout NodeReader,
-                     files: any SpecFileSystem) -> Model? {
+                     files: any SpecFileSystem, resolve: ([String]) -> Resolution) -> Model? {
         let context = "model '\(name)'"
         guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["runtime", "artifact", "description"], later: laterKeys, context: context)
-        var runtime: Runtime?
-        if let r = keys["runtime"], let text = reader.literalString(r.value, what: "'runtime' of \(context)") {
-            runtime = Runtime(rawValue: text)
-            if runtime == nil {
-                if laterRuntimes.contains(text) {
-                    reader.error(Diagnostic(at: reader.location(r.value), "runtime '\(text)' of \(context) is not supported by this version of mlgw-deploy",
-                                            hint: "use runtime: linear"))
-                } else {
-                    reader.error(Diagnostic(at: reader.location(r.value), "unknown runtime '\(text)' for \(context)",
-                                            hint: suggestion(for: text, among: Runtime.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" } ?? "use runtime: linear"))
-                }
-            }
-        } else if keys["runtime"] == nil {
-            reader.error(.missingKey("runtime", in: context, at: reader.location(node), hint: "add 'runtime: linear'"))
+        let keys = reader.checkKeys(entries, allowed: ["runtime", "artifact", "command", "environment", "startup_timeout", "probe", "description"],
+                                    later: laterKeys, context: context)
+        var model = Model(name: name, runtime: nil, artifact: nil, artifactPath: nil, artifactSHA256: nil, command: nil,
+                          environment: [:], workingDirectory: stackDirectory, startupTimeout: nil, probe: nil,
+                          contentSHA256: "", description: nil, location: reader.location(node))
+        model.description = keys["description"].flatMap { reader.literalString($0.value, what: "'description' of \(context)") }
+        var ok = true
+        switch (keys["runtime"], keys["command"]) {
+        case (nil, nil):
+            reader.error(.missingKey("runtime", in: context, at: reader.location(node),
+                                     hint: "add 'runtime: linear' and an 'artifact', or a 'command' that runs your own model server"))
+            return nil
+        case (.some, .some):
+            reader.error(Diagnostic(at: keys["command"]!.keyLocation, "\(context) has both 'runtime' and 'command'",
+                                    hint: "use 'runtime' + 'artifact' for a built-in runtime, or 'command' for your own server, not both"))
+            return nil
+        case (let r?, nil):
+            ok = readBuiltIn(&model, runtime: r, artifact: keys["artifact"], node: node, context: context, reader: &reader, files: files) && ok
+        case (nil, let c?):
+            ok = readServer(&model, command: c, keys: keys, context: context, reader: &reader, files: files, resolve: resolve) && ok
         }
-        var artifact: String?, path: String?, hash: String?
-        if let a = keys["artifact"], let text = reader.literalString(a.value, what: "'artifact' of \(context)") {
-            let resolved = PathMath.resolve(text, against: stackDirectory)
-            if let h = files.sha256(ofFileAt: resolved) {
-                (artifact, path, hash) = (text, resolved, h)
-            } else {
-                reader.error(.missingFile(text, resolved: resolved, what: "artifact of \(context)", at: reader.location(a.value)))
-            }
-        } else if keys["artifact"] == nil {
-            reader.error(.missingKey("artifact", in: context, at: reader.location(node), hint: "add 'artifact: path/to/model.json'"))
-        }
-        let description = keys["description"].flatMap { reader.literalString($0.value, what: "'description' of \(context)") }
-        guard let runtime, let artifact, let path, let hash else { return nil }
-        return Model(name: name, runtime: runtime, artifact: artifact, artifactPath: path, artifactSHA256: hash,
-                     description: description, location: reader.location(node))
+        return ok ? model : nil
     }
+
+    static func readBuiltIn(_ model: inout Model, runtime r: Entry, artifact: Entry?, node: Node, context: String,
+                            reader: inout NodeReader, files: any SpecFileSystem) -> Bool {
+        guard let text = reader.literalString(r.value, what: "'runtime' of \(context)") else { return false }
+        guard let runtime = Runtime(rawValue: text) else {
+            if laterRuntimes.contains(text) {
+                reader.error(Diagnostic(at: reader.location(r.value), "runtime '\(text)' of \(context) is not supported by this version of mlgw-deploy",
+                                        hint: "use runtime: linear, or serve the model with your own 'command'"))
+            } else {
+                reader.error(Diagnostic(at: reader.location(r.value), "unknown runtime '\(text)' for \(context)",
+                                        hint: suggestion(for: text, among: Runtime.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" } ?? "use runtime: linear"))
+            }
+            return false
+        }
+        model.runtime = runtime
+        guard let a = artifact else {
+            reader.error(.missingKey("artifact", in: context, at: reader.location(node), hint: "add 'artifact: path/to/model.json'"))
+            return false
+        }
+        guard let path = reader.literalString(a.value, what: "'artifact' of \(context)") else { return false }
+        let resolved = PathMath.resolve(path, against: model.workingDirectory)
+        guard let hash = files.sha256(ofFileAt: resolved) else {
+            reader.error(.missingFile(path, resolved: resolved, what: "artifact of \(context)", at: reader.location(a.value)))
+            return false
+        }
+        (model.artifact, model.artifactPath, model.artifactSHA256, model.contentSHA256) = (path, resolved, hash, hash)
+        return true
+    }
+
+    static func readServer(_ model: inout Model, command c: Entry, keys: [String: Entry], context: String,
+                           reader: inout NodeReader, files: any SpecFileSystem, resolve: ([String]) -> Resolution) -> Bool {
+        var ok = true
+        if let a = keys["artifact"] {
+            reader.error(Diagnostic(at: a.keyLocation, "'artifact' of \(context) only goes with a built-in 'runtime'",
+                                    hint: "pass your server its files through 'environment' (paths relative to the stack file work)"))
+            ok = false
+        }
+        guard case .sequence(let seq) = c.value, !seq.isEmpty else {
+            reader.error(.wrongType("'command' of \(context)", expected: "a non-empty list such as [python3, serve.py]",
+                                    found: NodeReader.describe(c.value), at: reader.location(c.value)))
+            return false
+        }
+        var command: [String] = []
+        for item in seq {
+            if let s = reader.string(item, what: "an argument of 'command' of \(context)", resolve: resolve) { command.append(s) } else { ok = false }
+        }
+        model.command = command
+        if let e = keys["environment"], let entries = reader.mapping(e.value, what: "'environment' of \(context)") {
+            for entry in entries {
+                if let v = reader.string(entry.value, what: "environment variable '\(entry.key)' of \(context)", resolve: resolve) {
+                    model.environment[entry.key] = v
+                } else { ok = false }
+            }
+        }
+        if let t = keys["startup_timeout"] {
+            if let seconds = reader.duration(t.value, what: "'startup_timeout' of \(context)", resolve: resolve), seconds > 0 {
+                model.startupTimeout = seconds
+            } else {
+                if reader.diagnostics.all.last?.location != reader.location(t.value) {
+                    reader.error(.outOfRange("'startup_timeout' of \(context)", value: 0, range: "above 0", at: reader.location(t.value)))
+                }
+                ok = false
+            }
+        }
+        if let p = keys["probe"], let entries = reader.mapping(p.value, what: "'probe' of \(context)") {
+            let pk = reader.checkKeys(entries, allowed: ["content_type", "body"], context: "'probe' of \(context)")
+            let contentType = pk["content_type"].flatMap { reader.literalString($0.value, what: "'probe.content_type' of \(context)") } ?? "text/csv"
+            if let b = pk["body"], let body = reader.string(b.value, what: "'probe.body' of \(context)", resolve: resolve) {
+                model.probe = Probe(contentType: contentType, body: body)
+            } else {
+                if pk["body"] == nil {
+                    reader.error(.missingKey("body", in: "'probe' of \(context)", at: reader.location(p.value), hint: "add 'body: \"1,2,3\"', a request your server answers"))
+                }
+                ok = false
+            }
+        }
+        // The server's identity includes the content of files its command names (a script), so
+        // editing the script is a new model, as a new artifact is.
+        var identity = ["command=" + command.joined(separator: "\u{0}")]
+        for arg in command {
+            if let h = files.sha256(ofFileAt: PathMath.resolve(arg, against: model.workingDirectory)) { identity.append("file \(arg)=\(h)") }
+        }
+        identity += model.environment.keys.sorted().map { "env \($0)=\(model.environment[$0]!)" }
+        if let probe = model.probe { identity.append("probe=\(probe.contentType)\u{0}\(probe.body)") }
+        if let t = model.startupTimeout { identity.append("startup_timeout=\(t)") }
+        model.contentSHA256 = SHA256.hex(of: identity.joined(separator: "\n"))
+        return ok
+    }
+}
+
+/// An argument as a shell would need it quoted, for display.
+func shellQuoted(_ s: String) -> String {
+    let safe = s.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0) }
+    return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

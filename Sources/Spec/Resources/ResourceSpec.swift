@@ -36,17 +36,9 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         }
     }
 
-    /// Attributes whose change replaces the whole resource rather than updating it in place.
-    public var replacingAttributes: Set<String> {
-        switch body {
-        case .model: return Model.replacingAttributes
-        case .endpoint: return []
-        }
-    }
-
     /// Why a replacement is needed, in words for the plan; nil when `before` can be updated in place.
     public func replacementReason(from before: Attributes) -> String? {
-        let changed = replacingAttributes.sorted().filter { before[$0] != attributes[$0] }
+        let changed = Set(before.keys).union(attributes.keys).filter(isReplacing).sorted().filter { before[$0] != attributes[$0] }
         guard !changed.isEmpty else { return nil }
         switch body {
         case .model: return "models are immutable: \(changed.joined(separator: ", ")) changed"
@@ -54,9 +46,17 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         }
     }
 
+    /// Whether changing `path` replaces the resource rather than updating it in place.
+    public func isReplacing(_ path: String) -> Bool {
+        switch body {
+        case .model: return Model.isReplacing(path)
+        case .endpoint: return false
+        }
+    }
+
     /// A short explanation shown beside a changed attribute (what the change costs at apply).
     public func note(forChangedAttribute path: String) -> String? {
-        if replacingAttributes.contains(path) { return "forces replacement" }
+        if isReplacing(path) { return "forces replacement" }
         switch body {
         case .model: return nil
         case .endpoint: return Endpoint.note(for: path)
