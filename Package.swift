@@ -43,6 +43,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Times predictors without HTTP, for Benchmarks/xgboost_vs_python.py.
+        .executableTarget(name: "mlgw-bench", dependencies: ["Services"], path: "Benchmarks/mlgw-bench"),
         .testTarget(name: "SpecTests", dependencies: ["Spec"]),
         // Golden files are found through #filePath, so MLGW_RECORD=1 can rewrite them in place.
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec"], exclude: ["Fixtures"]),

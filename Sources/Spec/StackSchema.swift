@@ -71,7 +71,7 @@ public enum StackSchema {
               "additionalProperties": false,
               "required": ["runtime", "artifact"],
               "properties": {
-                "runtime": {"enum": ["linear"]},
+                "runtime": {"enum": ["linear", "xgboost"]},
                 "artifact": {"type": "string", "description": "Path of the model file, relative to the stack file."},
                 "description": {"type": "string"}
               }

@@ -78,3 +78,31 @@ import Testing
     #expect(model.probeCSV == "0,0")
     #expect(throws: LinearModel.LoadError.self) { try LinearModel.load(data: Data("{}".utf8), path: "bad.json") }
 }
+
+/// One tree: x0 < 0.5 (missing goes right) -> leaf 1.0, else x1 < 2 (missing goes left) -> -1.0 / 3.0.
+let tinyXGBoost = #"""
+{"learner": {
+  "learner_model_param": {"base_score": "[5E-1]", "num_class": "0", "num_feature": "2", "num_target": "1"},
+  "objective": {"name": "reg:squarederror"},
+  "gradient_booster": {"name": "gbtree", "model": {"tree_info": [0], "trees": [{
+    "left_children": [1, -1, 3, -1, -1], "right_children": [2, -1, 4, -1, -1],
+    "split_indices": [0, 0, 1, 0, 0], "split_conditions": [0.5, 1.0, 2.0, -1.0, 3.0],
+    "default_left": [0, 0, 1, 0, 0], "categories_nodes": []}]}}}}
+"""#
+
+@Test func xgboostTreesSplitInFloat32AndFollowDefaultDirections() throws {
+    let model = try XGBoostModel.load(data: Data(tinyXGBoost.utf8), path: "tiny.json")
+    #expect(model.featureCount == 2 && model.treeCount == 1)
+    let nan = Double.nan
+    // base margin 0.5 plus the leaf.
+    #expect(model.predict([0.2, 0, 0.7, 1, 0.7, 5, nan, 1, nan, nan]) == [1.5, -0.5, 3.5, -0.5, -0.5])
+    // 0.5000000001 rounds to 0.5 in float32, which is not < 0.5: it goes right, as in XGBoost.
+    #expect(model.predict([0.5000000001, 1]) == [-0.5])
+}
+
+@Test func xgboostRejectsWhatItCannotPredict() {
+    let dart = tinyXGBoost.replacingOccurrences(of: #""name": "gbtree""#, with: #""name": "dart""#)
+    #expect(throws: XGBoostModel.LoadError.self) { try XGBoostModel.load(data: Data(dart.utf8), path: "dart.json") }
+    let rank = tinyXGBoost.replacingOccurrences(of: "reg:squarederror", with: "rank:pairwise")
+    #expect(throws: XGBoostModel.LoadError.self) { try XGBoostModel.load(data: Data(rank.utf8), path: "rank.json") }
+}

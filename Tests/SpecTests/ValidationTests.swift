@@ -64,11 +64,11 @@ let validationCases: [ValidationCase] = [
         endpoints:
           e: {description: x}
         """, expected: ["3:6: model 'm' is missing required key 'runtime'", "5:6: endpoint 'e' is missing required key 'variants'"]),
-    ValidationCase(name: "runtime not built yet", yaml: """
+    ValidationCase(name: "unknown runtime suggests a built-in one", yaml: """
         stack: demo
         models:
-          m: {runtime: xgboost, artifact: m.json}
-        """, expected: ["3:16: runtime 'xgboost' of model 'm' is not supported"]),
+          m: {runtime: xgbost, artifact: m.json}
+        """, expected: ["3:16: unknown runtime 'xgbost' for model 'm'|did you mean 'xgboost'?"]),
     ValidationCase(name: "a server command and a runtime together", yaml: """
         stack: demo
         models:

@@ -67,11 +67,11 @@ public actor EnvironmentController {
 
     func putModel(_ registration: ModelRegistration) throws -> ModelRegistration {
         if let runtime = registration.runtime {
-            guard runtime == "linear", let path = registration.artifactPath else {
-                throw ControlError(message: "runtime '\(runtime)' is not supported", terminal: true)
+            guard let path = registration.artifactPath else {
+                throw ControlError(message: "model '\(registration.name)' has no artifact", terminal: true)
             }
             do {
-                probes[registration.sha256] = try LinearModel.load(path: path).probeCSV
+                probes[registration.sha256] = try Runtimes.load(runtime: runtime, path: path).probeCSV
             } catch {
                 throw ControlError(message: "\(error)", terminal: true)
             }
@@ -253,7 +253,7 @@ public actor EnvironmentController {
         // Built-in runtimes get a row of zeros; a server gets its declared probe, or /ping alone.
         var probe: ModelRegistration.Probe?
         if let path = instance.model.artifactPath {
-            let csv = probes[instance.model.sha256] ?? (try? LinearModel.load(path: path).probeCSV) ?? "0"
+            let csv = probes[instance.model.sha256] ?? (try? Runtimes.load(runtime: instance.model.runtime ?? "linear", path: path).probeCSV) ?? "0"
             probe = ModelRegistration.Probe(contentType: "text/csv", body: csv)
         } else {
             probe = instance.model.probe

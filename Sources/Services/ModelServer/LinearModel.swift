@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Artifact (JSON): `{"objective": "logistic", "coefficients": [0.4, -1.2], "intercept": 0.1,
 /// "feature_names": ["a", "b"]}`; `feature_names` is optional documentation.
-public struct LinearModel: Sendable, Equatable {
+public struct LinearModel: Predictor, Equatable {
     public enum Objective: String, Sendable, Codable { case regression, logistic }
 
     public var objective: Objective
@@ -47,8 +47,24 @@ public struct LinearModel: Sendable, Equatable {
         return objective == .logistic ? 1 / (1 + Foundation.exp(-z)) : z
     }
 
-    /// A row of zeros as CSV: the probe inference a new instance must answer before it gets traffic.
-    public var probeCSV: String { Array(repeating: "0", count: coefficients.count).joined(separator: ",") }
+    public var featureCount: Int { coefficients.count }
+    public var outputsPerRow: Int { 1 }
+    public var acceptsMissingValues: Bool { false }
+    public var summary: String { "linear \(objective.rawValue)" }
+
+    public func predict(_ rows: [Double]) -> [Double] {
+        let width = coefficients.count
+        var out: [Double] = []
+        out.reserveCapacity(rows.count / width)
+        rows.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                out.append(predict(UnsafeBufferPointer(rebasing: all[start..<(start + width)])))
+                start += width
+            }
+        }
+        return out
+    }
 }
 
 /// Input parsing and output formatting for the built-in runtimes: CSV rows (`text/csv`) or JSON
@@ -59,7 +75,7 @@ public enum InferenceCodec {
     }
 
     /// Parses CSV rows of numbers into a flat row-major buffer; every row must have `width` values.
-    public static func parseCSV(_ bytes: UnsafeRawBufferPointer, width: Int) throws -> [Double] {
+    public static func parseCSV(_ bytes: UnsafeRawBufferPointer, width: Int, allowMissing: Bool = false) throws -> [Double] {
         var values: [Double] = []
         values.reserveCapacity(width * 4)
         var rowCount = 0
@@ -70,6 +86,11 @@ public enum InferenceCodec {
             var s = start, e = end
             while s < e, bytes[s] == 32 || bytes[s] == 9 { s += 1 }
             while e > s, bytes[e - 1] == 32 || bytes[e - 1] == 9 || bytes[e - 1] == 13 { e -= 1 }
+            if e == s, allowMissing {
+                values.append(.nan)
+                inRow += 1
+                return
+            }
             guard e > s, e - s < 63 else {
                 throw BadInput(description: "row \(rowCount + 1) has an empty or overlong value")
             }
@@ -112,7 +133,7 @@ public enum InferenceCodec {
         return values
     }
 
-    public static func parseJSON(_ data: Data, width: Int) throws -> [Double] {
+    public static func parseJSON(_ data: Data, width: Int, allowMissing: Bool = false) throws -> [Double] {
         guard let object = try? JSONSerialization.jsonObject(with: data) else {
             throw BadInput(description: "the body is not valid JSON")
         }
@@ -132,6 +153,10 @@ public enum InferenceCodec {
                 throw BadInput(description: "row \(r + 1) has \(row.count) values; the model expects \(width)")
             }
             for v in row {
+                if allowMissing, v is NSNull {
+                    values.append(.nan)
+                    continue
+                }
                 guard let n = (v as? NSNumber)?.doubleValue else { throw BadInput(description: "row \(r + 1) holds a value that is not a number") }
                 values.append(n)
             }
@@ -139,11 +164,22 @@ public enum InferenceCodec {
         return values
     }
 
-    public static func formatCSV(_ predictions: [Double]) -> String {
-        predictions.map { String($0) }.joined(separator: "\n") + "\n"
+    /// One line per row; several outputs per row (class probabilities) are comma-separated.
+    public static func formatCSV(_ predictions: [Double], perRow: Int = 1) -> String {
+        rows(predictions, perRow).map { $0.map(number).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
-    public static func formatJSON(_ predictions: [Double]) -> String {
-        "{\"predictions\":[" + predictions.map { String($0) }.joined(separator: ",") + "]}"
+    /// `{"predictions": [...]}`, with a list per row when there are several outputs per row.
+    public static func formatJSON(_ predictions: [Double], perRow: Int = 1) -> String {
+        if perRow == 1 { return "{\"predictions\":[" + predictions.map(number).joined(separator: ",") + "]}" }
+        return "{\"predictions\":[" + rows(predictions, perRow).map { "[" + $0.map(number).joined(separator: ",") + "]" }.joined(separator: ",") + "]}"
+    }
+
+    static func rows(_ values: [Double], _ perRow: Int) -> [ArraySlice<Double>] {
+        stride(from: 0, to: values.count, by: perRow).map { values[$0..<min($0 + perRow, values.count)] }
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
     }
 }

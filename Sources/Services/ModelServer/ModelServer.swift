@@ -7,10 +7,10 @@ import NIOPosix
 /// listens on `SAGEMAKER_BIND_TO_PORT`, answers `GET /ping` and `POST /invocations`, and stops on
 /// SIGTERM. One process serves one model; an endpoint variant runs N of them.
 public struct ModelServer {
-    public var model: LinearModel
+    public var model: any Predictor
     public var port: Int
 
-    public init(model: LinearModel, port: Int) {
+    public init(model: any Predictor, port: Int) {
         self.model = model
         self.port = port
     }
@@ -20,7 +20,7 @@ public struct ModelServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let model = self.model
         let channel = try HTTPServer.bind(group: group, port: port) { _ in ModelServerHandler(model: model) }
-        print("model server listening on 127.0.0.1:\(port) (\(model.objective.rawValue), \(model.coefficients.count) features)")
+        print("model server listening on 127.0.0.1:\(port) (\(model.summary), \(model.featureCount) features)")
         fflushStdout()
         waitForSignal {
             try? channel.close().wait()
@@ -35,11 +35,11 @@ final class ModelServerHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let model: LinearModel
+    let model: any Predictor
     var head: HTTPRequestHead?
     var body: ByteBuffer?
 
-    init(model: LinearModel) { self.model = model }
+    init(model: any Predictor) { self.model = model }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -74,34 +74,28 @@ final class ModelServerHandler: ChannelInboundHandler {
     func invoke(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, keepAlive: Bool) {
         let contentType = head.headers.first(name: "content-type")?.lowercased() ?? "text/csv"
         let accept = head.headers.first(name: "accept")?.lowercased() ?? ""
-        let width = model.coefficients.count
+        let width = model.featureCount
+        let missing = model.acceptsMissingValues
         do {
             let values: [Double]
             let bytes = body ?? ByteBuffer()
             if contentType.hasPrefix("application/json") {
-                values = try InferenceCodec.parseJSON(Data(bytes.readableBytesView), width: width)
+                values = try InferenceCodec.parseJSON(Data(bytes.readableBytesView), width: width, allowMissing: missing)
             } else if contentType.hasPrefix("text/csv") || contentType.isEmpty {
-                values = try bytes.withUnsafeReadableBytes { try InferenceCodec.parseCSV($0, width: width) }
+                values = try bytes.withUnsafeReadableBytes { try InferenceCodec.parseCSV($0, width: width, allowMissing: missing) }
             } else {
                 throw InferenceCodec.BadInput(description: "content type '\(contentType)' is not supported; send text/csv or application/json")
             }
-            var predictions: [Double] = []
-            predictions.reserveCapacity(values.count / width)
-            values.withUnsafeBufferPointer { all in
-                var start = 0
-                while start < all.count {
-                    predictions.append(model.predict(UnsafeBufferPointer(rebasing: all[start..<(start + width)])))
-                    start += width
-                }
-            }
+            let predictions = model.predict(values)
+            let perRow = model.outputsPerRow
             let wantsJSON = accept.contains("application/json") || (!accept.contains("text/csv") && contentType.hasPrefix("application/json"))
             var out = context.channel.allocator.buffer(capacity: predictions.count * 20)
             var headers = HTTPHeaders()
             if wantsJSON {
-                out.writeString(InferenceCodec.formatJSON(predictions))
+                out.writeString(InferenceCodec.formatJSON(predictions, perRow: perRow))
                 headers.add(name: "content-type", value: "application/json")
             } else {
-                out.writeString(InferenceCodec.formatCSV(predictions))
+                out.writeString(InferenceCodec.formatCSV(predictions, perRow: perRow))
                 headers.add(name: "content-type", value: "text/csv; charset=utf-8")
             }
             writeResponse(context, status: .ok, headers: headers, body: out, keepAlive: keepAlive)

@@ -8,6 +8,8 @@ public struct Model: Sendable, Equatable, Codable {
     public enum Runtime: String, Sendable, Codable, CaseIterable {
         /// Linear or logistic regression from a JSON file of coefficients and an intercept.
         case linear
+        /// Tree ensembles in XGBoost's own JSON format (`Booster.save_model("m.json")`).
+        case xgboost
     }
 
     /// A request a new instance must answer with 2xx before it gets traffic.
@@ -63,7 +65,7 @@ public struct Model: Sendable, Equatable, Codable {
     static func isReplacing(_ path: String) -> Bool { path != "artifact" }
 
     static let laterKeys = ["multi_model"]
-    static let laterRuntimes = ["xgboost"]
+    static let laterRuntimes: [String] = []
 
     static func read(name: String, node: Node, stackDirectory: String, reader: inout NodeReader,
                      files: any SpecFileSystem, resolve: ([String]) -> Resolution) -> Model? {

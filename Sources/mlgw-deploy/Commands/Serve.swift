@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
         func run() throws {
             let port = ProcessInfo.processInfo.environment["SAGEMAKER_BIND_TO_PORT"].flatMap(Int.init) ?? 8080
             do {
-                let model = try LinearModel.load(path: artifact)
+                let model = try Runtimes.load(runtime: runtime, path: artifact)
                 try ModelServer(model: model, port: port).run()
             } catch {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
