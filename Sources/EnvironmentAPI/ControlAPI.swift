@@ -97,6 +97,26 @@ public struct InstanceStatus: Sendable, Equatable, Codable {
     }
 }
 
+/// A variant's counters since its endpoint was created.
+public struct VariantMetricsSummary: Sendable, Equatable, Codable {
+    public var invocations: UInt64
+    public var errors4xx: UInt64
+    public var errors5xx: UInt64
+    public var modelErrors: UInt64
+    public var meanModelLatencyMs: Double?
+    public var meanOverheadLatencyMs: Double?
+
+    public init(invocations: UInt64, errors4xx: UInt64, errors5xx: UInt64, modelErrors: UInt64,
+                meanModelLatencyMs: Double?, meanOverheadLatencyMs: Double?) {
+        self.invocations = invocations
+        self.errors4xx = errors4xx
+        self.errors5xx = errors5xx
+        self.modelErrors = modelErrors
+        self.meanModelLatencyMs = meanModelLatencyMs
+        self.meanOverheadLatencyMs = meanOverheadLatencyMs
+    }
+}
+
 public struct VariantStatus: Sendable, Equatable, Codable {
     public var name: String
     public var model: String
@@ -104,14 +124,17 @@ public struct VariantStatus: Sendable, Equatable, Codable {
     public var weight: Double
     public var desiredInstances: Int
     public var instances: [InstanceStatus]
+    public var metrics: VariantMetricsSummary?
 
-    public init(name: String, model: String, modelSHA256: String, weight: Double, desiredInstances: Int, instances: [InstanceStatus]) {
+    public init(name: String, model: String, modelSHA256: String, weight: Double, desiredInstances: Int, instances: [InstanceStatus],
+                metrics: VariantMetricsSummary? = nil) {
         self.name = name
         self.model = model
         self.modelSHA256 = modelSHA256
         self.weight = weight
         self.desiredInstances = desiredInstances
         self.instances = instances
+        self.metrics = metrics
     }
 }
 

@@ -65,7 +65,7 @@ public struct LocalProvider: Provider {
             info = try await host.start(port: context.local.port)
         }
         known.controlPort = info.controlPort
-        return ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)",
+        return ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)", "metrics_url": "http://127.0.0.1:\(info.awsPort)/metrics",
                 "host_pid": String(info.pid), "control_port": String(info.controlPort)]
     }
 

@@ -38,6 +38,7 @@ public actor EnvironmentController {
 
     let directory: String
     let table: RouteTable
+    let metrics: MetricsRegistry
     let executable: String
     let spawner = ProcessSpawner()
     let startedAt = Date().timeIntervalSince1970
@@ -49,9 +50,10 @@ public actor EnvironmentController {
     var unclaimedExits: [Int32: Int32] = [:]
     var counters: [String: Int] = [:]
 
-    public init(directory: String, table: RouteTable, executable: String) {
+    init(directory: String, table: RouteTable, metrics: MetricsRegistry, executable: String) {
         self.directory = directory
         self.table = table
+        self.metrics = metrics
         self.executable = executable
     }
 
@@ -174,6 +176,7 @@ public actor EnvironmentController {
     func deleteEndpoint(_ name: String) async {
         guard let entry = endpoints.removeValue(forKey: name) else { return }
         table.set(nil, for: name)
+        metrics.drop(endpoint: name)
         await withTaskGroup(of: Void.self) { group in
             for instance in entry.instances.values.joined() { group.addTask { await self.stop(instance, drain: true) } }
         }
@@ -208,9 +211,10 @@ public actor EnvironmentController {
         }
         let variants = entry.config.variants.map { v in
             VariantRoute(name: v.name, weight: v.weight,
-                         upstreams: (entry.instances[v.name] ?? []).filter { $0.lifecycle.state == .healthy }.map(\.upstream))
+                         upstreams: (entry.instances[v.name] ?? []).filter { $0.lifecycle.state == .healthy }.map(\.upstream),
+                         metrics: metrics.variant(endpoint, v.name))
         }
-        table.set(EndpointRoute(name: endpoint, variants: variants), for: endpoint)
+        table.set(EndpointRoute(name: endpoint, variants: variants, refused: metrics.refusedCounter(endpoint)), for: endpoint)
     }
 
     // MARK: processes
@@ -362,7 +366,8 @@ public actor EnvironmentController {
         return EndpointStatus(name: name, variants: entry.config.variants.map { v in
             VariantStatus(name: v.name, model: v.model, modelSHA256: entry.models[v.name]?.sha256 ?? v.modelSHA256, weight: v.weight,
                           desiredInstances: v.instances,
-                          instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus))
+                          instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus),
+                          metrics: metrics.summary(name, v.name))
         })
     }
 

@@ -19,16 +19,17 @@ public struct EnvironmentHost {
     public func run() throws -> Never {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let table = RouteTable()
+        let metrics = MetricsRegistry()
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(loop: loop) }
         let poolsByLoop = pools
         let requestIDs = RequestIDs()
         let front = try HTTPServer.bind(group: group, port: port) { channel in
-            FrontDoorHandler(table: table, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs)
+            FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs)
         }
         let awsPort = front.localAddress?.port ?? port
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let controller = EnvironmentController(directory: directory, table: table, executable: executable)
+        let controller = EnvironmentController(directory: directory, table: table, metrics: metrics, executable: executable)
         let infoPath = directory + "/" + EnvironmentInfo.fileName
         // Stopping never blocks a thread: a blocked Dispatch worker waiting on a Task made the
         // pool start a new thread first, which took up to half a second.

@@ -1,4 +1,5 @@
 import Atomics
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -14,7 +15,19 @@ final class FrontDoorHandler: ChannelInboundHandler {
     static let maxBody = 6_291_456
     static let accountID = "000000000000"
 
+    /// One request on its way through: what every step after routing needs.
+    struct Exchange {
+        var head: HTTPRequestHead
+        var endpoint: String
+        var variant: VariantRoute
+        var requestID: String
+        var keepAlive: Bool
+        /// When the request's last byte arrived (uptime nanoseconds).
+        var start: UInt64
+    }
+
     let table: RouteTable
+    let metrics: MetricsRegistry
     let pool: UpstreamPool
     let requestIDs: RequestIDs
     var random = FastRandom()
@@ -22,8 +35,9 @@ final class FrontDoorHandler: ChannelInboundHandler {
     var body: [ByteBuffer] = []
     var bodyLength = 0
 
-    init(table: RouteTable, pool: UpstreamPool, requestIDs: RequestIDs) {
+    init(table: RouteTable, metrics: MetricsRegistry, pool: UpstreamPool, requestIDs: RequestIDs) {
         self.table = table
+        self.metrics = metrics
         self.pool = pool
         self.requestIDs = requestIDs
     }
@@ -56,6 +70,14 @@ final class FrontDoorHandler: ChannelInboundHandler {
                 writeResponse(context, status: .ok, body: nil, keepAlive: keepAlive)
                 return
             }
+            if head.method == .GET && path == "/metrics" {
+                var b = context.channel.allocator.buffer(capacity: 4096)
+                b.writeString(metrics.prometheus(routes: table))
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "text/plain; version=0.0.4; charset=utf-8")
+                writeResponse(context, status: .ok, headers: headers, body: b, keepAlive: keepAlive)
+                return
+            }
             awsError(context, status: .notFound, type: "UnknownOperationException",
                      message: "No operation matches \(head.method) \(path).", requestID: requestID, keepAlive: keepAlive)
             return
@@ -79,6 +101,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
         let variant: VariantRoute
         if let target = head.headers.first(name: "x-amzn-sagemaker-target-variant") {
             guard let v = endpoint.variant(named: target) else {
+                endpoint.refused.wrappingIncrement(ordering: .relaxed)
                 awsError(context, status: .badRequest, type: "ValidationError",
                          message: "The variant(s) \"[\(target)]\" is/are not found for endpoint \(name).", requestID: requestID, keepAlive: keepAlive)
                 return
@@ -86,23 +109,26 @@ final class FrontDoorHandler: ChannelInboundHandler {
             variant = v
         } else {
             guard let v = endpoint.pick(unit: random.unit()) else {
+                endpoint.refused.wrappingIncrement(ordering: .relaxed)
                 awsError(context, status: .badRequest, type: "ValidationError",
                          message: "Endpoint \(name) has no variant with a positive weight.", requestID: requestID, keepAlive: keepAlive)
                 return
             }
             variant = v
         }
-        forward(context, head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive, attempt: 1, avoid: nil)
+        variant.metrics.invocations.wrappingIncrement(ordering: .relaxed)
+        let exchange = Exchange(head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive,
+                                start: DispatchTime.now().uptimeNanoseconds)
+        forward(context, exchange, attempt: 1, avoid: nil)
     }
 
-    func forward(_ context: ChannelHandlerContext, head: HTTPRequestHead, endpoint: String, variant: VariantRoute,
-                 requestID: String, keepAlive: Bool, attempt: Int, avoid: Upstream?) {
+    func forward(_ context: ChannelHandlerContext, _ exchange: Exchange, attempt: Int, avoid: Upstream?) {
+        let variant = exchange.variant
         var upstream = variant.pickUpstream()
         if let avoid, upstream === avoid, variant.upstreams.count > 1 { upstream = variant.pickUpstream() }
         guard let upstream else {
-            awsError(context, status: .serviceUnavailable, type: "ServiceUnavailable",
-                     message: "Variant \(variant.name) of endpoint \(endpoint) has no healthy instance right now; retry.",
-                     requestID: requestID, keepAlive: keepAlive)
+            fail(context, exchange, status: .serviceUnavailable, type: "ServiceUnavailable",
+                 message: "Variant \(variant.name) of endpoint \(exchange.endpoint) has no healthy instance right now; retry.")
             return
         }
         upstream.inflight.wrappingIncrement(ordering: .relaxed)
@@ -111,23 +137,22 @@ final class FrontDoorHandler: ChannelInboundHandler {
             switch result {
             case .failure(let error):
                 upstream.inflight.wrappingDecrement(ordering: .relaxed)
-                self.retryOrFail(context, head: head, endpoint: endpoint, variant: variant, requestID: requestID,
-                                 keepAlive: keepAlive, attempt: attempt, failed: upstream, reason: "\(error)")
+                self.retryOrFail(context, exchange, attempt: attempt, failed: upstream, reason: "\(error)")
             case .success(let connection):
+                let sent = DispatchTime.now().uptimeNanoseconds
                 connection.handler.completion = { outcome in
                     upstream.inflight.wrappingDecrement(ordering: .relaxed)
                     switch outcome {
                     case .success(let response):
-                        self.answer(context, response: response, variant: variant.name, requestID: requestID, keepAlive: keepAlive)
+                        self.answer(context, exchange, response: response, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
                     case .failure(.beforeResponse(let reason)):
-                        self.retryOrFail(context, head: head, endpoint: endpoint, variant: variant, requestID: requestID,
-                                         keepAlive: keepAlive, attempt: attempt, failed: upstream, reason: reason)
+                        self.retryOrFail(context, exchange, attempt: attempt, failed: upstream, reason: reason)
                     case .failure(.duringResponse(let reason)):
-                        self.awsError(context, status: .internalServerError, type: "InternalFailure",
-                                      message: "The model server of variant \(variant.name) failed while answering: \(reason)",
-                                      requestID: requestID, keepAlive: keepAlive)
+                        self.fail(context, exchange, status: .internalServerError, type: "InternalFailure",
+                                  message: "The model server of variant \(variant.name) failed while answering: \(reason)")
                     }
                 }
+                let head = exchange.head
                 var headers = HTTPHeaders()
                 headers.reserveCapacity(6)
                 headers.add(name: "host", value: "127.0.0.1")
@@ -148,51 +173,65 @@ final class FrontDoorHandler: ChannelInboundHandler {
 
     /// Nothing reached the model yet (connect refused, or a stale keep-alive connection closed):
     /// one more try on another instance is safe and hides an instance that just died.
-    func retryOrFail(_ context: ChannelHandlerContext, head: HTTPRequestHead, endpoint: String, variant: VariantRoute,
-                     requestID: String, keepAlive: Bool, attempt: Int, failed: Upstream, reason: String) {
+    func retryOrFail(_ context: ChannelHandlerContext, _ exchange: Exchange, attempt: Int, failed: Upstream, reason: String) {
         if attempt < 3 {
             // Re-read the route: the controller may have swapped the failed instance out.
-            let current = table.endpoint(endpoint)?.variant(named: variant.name) ?? variant
-            forward(context, head: head, endpoint: endpoint, variant: current, requestID: requestID,
-                    keepAlive: keepAlive, attempt: attempt + 1, avoid: failed)
+            var next = exchange
+            next.variant = table.endpoint(exchange.endpoint)?.variant(named: exchange.variant.name) ?? exchange.variant
+            forward(context, next, attempt: attempt + 1, avoid: failed)
             return
         }
-        awsError(context, status: .serviceUnavailable, type: "ServiceUnavailable",
-                 message: "Variant \(variant.name) of endpoint \(endpoint) is unavailable: \(reason)",
-                 requestID: requestID, keepAlive: keepAlive)
+        fail(context, exchange, status: .serviceUnavailable, type: "ServiceUnavailable",
+             message: "Variant \(exchange.variant.name) of endpoint \(exchange.endpoint) is unavailable: \(reason)")
     }
 
-    func answer(_ context: ChannelHandlerContext, response: UpstreamResponse, variant: String, requestID: String, keepAlive: Bool) {
+    /// An error after a variant was chosen: counted against it, then answered in AWS's shape.
+    func fail(_ context: ChannelHandlerContext, _ exchange: Exchange, status: HTTPResponseStatus, type: String, message: String) {
+        let m = exchange.variant.metrics
+        (status.code >= 500 ? m.errors5xx : m.errors4xx).wrappingIncrement(ordering: .relaxed)
+        awsError(context, status: status, type: type, message: message, requestID: exchange.requestID, keepAlive: exchange.keepAlive)
+    }
+
+    func answer(_ context: ChannelHandlerContext, _ exchange: Exchange, response: UpstreamResponse, modelNanos: UInt64) {
         let code = response.head.status.code
+        let variant = exchange.variant.name
+        let m = exchange.variant.metrics
+        m.modelLatency.observe(nanos: modelNanos)
+        defer {
+            let total = DispatchTime.now().uptimeNanoseconds - exchange.start
+            m.overheadLatency.observe(nanos: total > modelNanos ? total - modelNanos : 0)
+        }
         guard (200..<300).contains(code) else {
+            m.modelErrors.wrappingIncrement(ordering: .relaxed)
+            m.errors4xx.wrappingIncrement(ordering: .relaxed)
             var text = ""
             for part in response.body { text += String(buffer: part) }
             if text.count > 1024 { text = String(text.prefix(1024)) }
             let message = "Received \(code < 500 ? "client" : "server") error (\(code)) from \(variant) with message \"\(text)\". See the model server's log for details."
             var b = context.channel.allocator.buffer(capacity: 256 + text.utf8.count * 2)
-            b.writeString("{\"ErrorCode\":\"\(code < 500 ? "CLIENT" : "SERVER")_ERROR_FROM_MODEL\",\"Message\":\(jsonString(message)),\"OriginalStatusCode\":\(code),\"OriginalMessage\":\(jsonString(text)),\"LogStreamArn\":\(jsonString("arn:aws:logs:local:\(Self.accountID):log-group:/aws/sagemaker/Endpoints/\(variant)"))}")
+            b.writeString("{\"ErrorCode\":\"\(code < 500 ? "CLIENT" : "SERVER")_ERROR_FROM_MODEL\",\"Message\":\(jsonString(message)),\"OriginalStatusCode\":\(code),\"OriginalMessage\":\(jsonString(text)),\"LogStreamArn\":\(jsonString("arn:aws:logs:local:\(Self.accountID):log-group:/aws/sagemaker/Endpoints/\(exchange.endpoint)"))}")
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "x-amzn-errortype", value: "ModelError")
-            headers.add(name: "x-amzn-requestid", value: requestID)
+            headers.add(name: "x-amzn-requestid", value: exchange.requestID)
             headers.add(name: "x-amzn-invoked-production-variant", value: variant)
-            writeResponse(context, status: .failedDependency, headers: headers, body: b, keepAlive: keepAlive)
+            writeResponse(context, status: .failedDependency, headers: headers, body: b, keepAlive: exchange.keepAlive)
             return
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "content-type", value: response.head.headers.first(name: "content-type") ?? "application/octet-stream")
         headers.add(name: "x-amzn-invoked-production-variant", value: variant)
-        headers.add(name: "x-amzn-requestid", value: requestID)
+        headers.add(name: "x-amzn-requestid", value: exchange.requestID)
         if let custom = response.head.headers.first(name: "x-amzn-sagemaker-custom-attributes") {
             headers.add(name: "x-amzn-sagemaker-custom-attributes", value: custom)
         }
         headers.add(name: "content-length", value: String(bodyLengthOf(response.body)))
-        if !keepAlive { headers.add(name: "connection", value: "close") }
+        if !exchange.keepAlive { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         for part in response.body { context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+        if !exchange.keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
     }
 
     func awsError(_ context: ChannelHandlerContext, status: HTTPResponseStatus, type: String, message: String,

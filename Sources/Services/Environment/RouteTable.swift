@@ -20,11 +20,14 @@ public final class VariantRoute: Sendable {
     public let weight: Double
     public let upstreams: [Upstream]
     let next = ManagedAtomic<Int>(0)
+    /// The variant's counters: the same object across route swaps.
+    let metrics: VariantMetrics
 
-    public init(name: String, weight: Double, upstreams: [Upstream]) {
+    init(name: String, weight: Double, upstreams: [Upstream], metrics: VariantMetrics = VariantMetrics()) {
         self.name = name
         self.weight = weight
         self.upstreams = upstreams
+        self.metrics = metrics
     }
 
     func pickUpstream() -> Upstream? {
@@ -41,10 +44,12 @@ public final class EndpointRoute: Sendable {
     public let variants: [VariantRoute]
     let cumulative: [Double]
     let total: Double
+    let refused: ManagedAtomic<UInt64>
 
-    public init(name: String, variants: [VariantRoute]) {
+    init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0)) {
         self.name = name
         self.variants = variants
+        self.refused = refused
         var sum = 0.0
         var c: [Double] = []
         for v in variants {

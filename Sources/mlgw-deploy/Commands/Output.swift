@@ -18,8 +18,10 @@ struct Output: AsyncParsableCommand {
         let state = try await StackLoading.readState(loaded.store, stack: loaded.stack)
         var outputs = state?.outputs ?? [:]
         // The environment's own attributes are outputs too.
-        if let url = state?.environmentAttributes["aws_endpoint_url"] {
-            outputs["aws_endpoint_url"] = outputs["aws_endpoint_url"] ?? OutputValue(value: url, sensitive: false)
+        for key in ["aws_endpoint_url", "metrics_url"] {
+            if let url = state?.environmentAttributes[key] {
+                outputs[key] = outputs[key] ?? OutputValue(value: url, sensitive: false)
+            }
         }
         if let name {
             guard let value = outputs[name] else {

@@ -53,6 +53,20 @@ struct Status: AsyncParsableCommand {
                 }
             }
         }
+        table(rows)
+        let traffic = snapshot.endpoints.flatMap { e in e.variants.compactMap { v in v.metrics.map { (e.name, v.name, $0) } } }
+        guard !traffic.isEmpty else { return }
+        Console.out("\ntraffic since the endpoint was created (Prometheus: http://127.0.0.1:\(snapshot.awsPort)/metrics):")
+        var metricRows: [[String]] = [["ENDPOINT", "VARIANT", "INVOCATIONS", "4XX", "5XX", "MODEL ERRORS", "MODEL LATENCY", "OVERHEAD"]]
+        for (e, v, m) in traffic {
+            metricRows.append([e, v, String(m.invocations), String(m.errors4xx), String(m.errors5xx), String(m.modelErrors),
+                               m.meanModelLatencyMs.map { String(format: "%.3f ms", $0) } ?? "-",
+                               m.meanOverheadLatencyMs.map { String(format: "%.3f ms", $0) } ?? "-"])
+        }
+        table(metricRows)
+    }
+
+    func table(_ rows: [[String]]) {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
         for row in rows {
             Console.out(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
