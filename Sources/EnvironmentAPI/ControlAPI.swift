@@ -48,11 +48,30 @@ public struct EndpointConfiguration: Sendable, Equatable, Codable {
     public var variants: [VariantConfiguration]
     /// Seconds a new instance may take to answer /ping and a probe inference.
     public var healthTimeout: Double
+    public var dataCapture: CaptureConfiguration?
 
-    public init(name: String, variants: [VariantConfiguration], healthTimeout: Double) {
+    public init(name: String, variants: [VariantConfiguration], healthTimeout: Double, dataCapture: CaptureConfiguration? = nil) {
         self.name = name
         self.variants = variants
         self.healthTimeout = healthTimeout
+        self.dataCapture = dataCapture
+    }
+}
+
+/// Data capture of an endpoint (SageMaker's DataCaptureConfig).
+public struct CaptureConfiguration: Sendable, Equatable, Codable {
+    public var samplePercent: Double
+    public var captureInput: Bool
+    public var captureOutput: Bool
+    public var csvContentTypes: [String]
+    public var jsonContentTypes: [String]
+
+    public init(samplePercent: Double, captureInput: Bool, captureOutput: Bool, csvContentTypes: [String], jsonContentTypes: [String]) {
+        self.samplePercent = samplePercent
+        self.captureInput = captureInput
+        self.captureOutput = captureOutput
+        self.csvContentTypes = csvContentTypes
+        self.jsonContentTypes = jsonContentTypes
     }
 }
 
@@ -141,10 +160,15 @@ public struct VariantStatus: Sendable, Equatable, Codable {
 public struct EndpointStatus: Sendable, Equatable, Codable {
     public var name: String
     public var variants: [VariantStatus]
+    /// Data capture: records written or queued, records dropped because the queue was full.
+    public var captured: UInt64?
+    public var captureDropped: UInt64?
 
-    public init(name: String, variants: [VariantStatus]) {
+    public init(name: String, captured: UInt64? = nil, captureDropped: UInt64? = nil, variants: [VariantStatus]) {
         self.name = name
         self.variants = variants
+        self.captured = captured
+        self.captureDropped = captureDropped
     }
 }
 

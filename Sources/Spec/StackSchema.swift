@@ -100,6 +100,16 @@ public enum StackSchema {
           "required": ["variants"],
           "properties": {
             "description": {"type": "string"},
+            "data_capture": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "sample_percent": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 100}, {"$ref": "#/$defs/expression"}]},
+                "capture": {"type": "array", "minItems": 1, "items": {"enum": ["input", "output"]}},
+                "csv_content_types": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "json_content_types": {"type": "array", "minItems": 1, "items": {"type": "string"}}
+              }
+            },
             "variants": {
               "type": "object",
               "minProperties": 1,

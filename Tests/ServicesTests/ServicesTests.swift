@@ -1,4 +1,6 @@
+import Atomics
 import Foundation
+import NIOCore
 @testable import Services
 import Testing
 
@@ -105,4 +107,31 @@ let tinyXGBoost = #"""
     #expect(throws: XGBoostModel.LoadError.self) { try XGBoostModel.load(data: Data(dart.utf8), path: "dart.json") }
     let rank = tinyXGBoost.replacingOccurrences(of: "reg:squarederror", with: "rank:pairwise")
     #expect(throws: XGBoostModel.LoadError.self) { try XGBoostModel.load(data: Data(rank.utf8), path: "rank.json") }
+}
+
+@Test func captureRecordsNameTheirEncoding() {
+    let writer = CaptureWriter(endpoint: "e", directory: NSTemporaryDirectory() + "mlgw-capture-\(UUID().uuidString)",
+                               config: .init(samplePercent: 100, captureInput: true, captureOutput: true,
+                                             csvContentTypes: ["text/csv"], jsonContentTypes: ["application/json"]),
+                               dropped: .init(0))
+    defer { writer.close() }
+    let csv = writer.payload([ByteBuffer(string: "1,2\n"), ByteBuffer(string: "3,4")], type: "text/csv; charset=utf-8", mode: "INPUT")
+    #expect(csv == #"{"observedContentType":"text/csv; charset=utf-8","mode":"INPUT","data":"1,2\n3,4","encoding":"CSV"}"#)
+    let binary = writer.payload([ByteBuffer(bytes: [0, 255, 7])], type: "application/x-npy", mode: "OUTPUT")
+    #expect(binary == #"{"observedContentType":"application/x-npy","mode":"OUTPUT","data":"AP8H","encoding":"BASE64"}"#)
+    #expect(writer.samples(0.999) && !CaptureWriter(endpoint: "f", directory: "/nonexistent", config: .init(samplePercent: 0, captureInput: true,
+        captureOutput: false, csvContentTypes: [], jsonContentTypes: []), dropped: .init(0)).samples(0))
+}
+
+@Test func aFullCaptureQueueDropsAndCountsInsteadOfWaiting() {
+    let dropped = ManagedAtomic<UInt64>(0)
+    let writer = CaptureWriter(endpoint: "e", directory: NSTemporaryDirectory() + "mlgw-capture-\(UUID().uuidString)",
+                               config: .init(samplePercent: 100, captureInput: true, captureOutput: true, csvContentTypes: ["text/csv"], jsonContentTypes: []),
+                               dropped: dropped, capacity: 3)
+    defer { writer.close() }
+    let record = CaptureWriter.Record(variant: "a", time: 0, inferenceID: nil, inputType: "text/csv", input: [], outputType: "text/csv", output: [])
+    for _ in 0..<5 { writer.offer(record) }
+    // The first flush is 250 ms away: the queue holds 3 and the other 2 are dropped.
+    #expect(writer.captured.load(ordering: .relaxed) == 3)
+    #expect(dropped.load(ordering: .relaxed) == 2)
 }

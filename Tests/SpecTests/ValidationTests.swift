@@ -85,9 +85,16 @@ let validationCases: [ValidationCase] = [
     ValidationCase(name: "feature not built yet", yaml: validHeader + """
         endpoints:
           e:
-            data_capture: {sample_percent: 10}
+            rollout: {steps: [10, 50]}
             variants: {a: {model: m1}}
-        """, expected: ["7:5: 'data_capture' in endpoint 'e' is not supported"]),
+        """, expected: ["7:5: 'rollout' in endpoint 'e' is not supported"]),
+    ValidationCase(name: "data capture settings are checked", yaml: validHeader + """
+        endpoints:
+          e:
+            data_capture: {sample_percent: 150, capture: [input, outptu]}
+            variants: {a: {model: m1}}
+        """, expected: ["7:36: 'sample_percent' of 'data_capture' of endpoint 'e' must be between 0 and 100",
+                        "7:50: unknown capture mode 'outptu'"]),
     ValidationCase(name: "undeclared variable in expression", yaml: validHeader + """
         variables:
           weight: {type: number, default: 5}

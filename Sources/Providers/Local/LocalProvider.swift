@@ -137,7 +137,12 @@ public struct LocalProvider: Provider {
                 if case .string(let s) = $0 { return s } else { return nil }
             } ?? "", weight: v.weight, instances: v.instances)
         }
-        let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds)
+        let capture = endpoint.dataCapture.map {
+            CaptureConfiguration(samplePercent: $0.samplePercent, captureInput: $0.modes.contains(.input), captureOutput: $0.modes.contains(.output),
+                                 csvContentTypes: $0.csvContentTypes, jsonContentTypes: $0.jsonContentTypes)
+        }
+        let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds,
+                                           dataCapture: capture)
         let status = try await client().call("PUT", "/endpoints/\(endpoint.name)", body: config,
                                             timeout: max(context.local.healthTimeoutSeconds, 600) * 2, as: EndpointStatus.self)
         let processes = status.variants.flatMap { v in

@@ -34,6 +34,7 @@ public actor EnvironmentController {
         /// The registration each variant was started with, by variant name.
         var models: [String: ModelRegistration]
         var instances: [String: [Instance]]
+        var capture: CaptureWriter?
     }
 
     let directory: String
@@ -161,8 +162,20 @@ public actor EnvironmentController {
             }
             throw error
         }
-        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep)
+        // A new capture configuration gets a new writer; the old one is drained once no request
+        // can still be holding the old route.
+        var capture = old?.capture
+        var retired: CaptureWriter?
+        if old?.config.dataCapture != config.dataCapture {
+            retired = old?.capture
+            capture = config.dataCapture.map {
+                CaptureWriter(endpoint: config.name, directory: "\(directory)/capture/\(config.name)", config: $0,
+                              dropped: metrics.captureDroppedCounter(config.name))
+            }
+        }
+        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep, capture: capture)
         publish(config.name)
+        if let retired { retire(retired) }
         if !toDrain.isEmpty {
             log("endpoint \(config.name): draining \(toDrain.count) instance(s)")
             await withTaskGroup(of: Void.self) { group in
@@ -177,6 +190,7 @@ public actor EnvironmentController {
         guard let entry = endpoints.removeValue(forKey: name) else { return }
         table.set(nil, for: name)
         metrics.drop(endpoint: name)
+        if let capture = entry.capture { retire(capture) }
         await withTaskGroup(of: Void.self) { group in
             for instance in entry.instances.values.joined() { group.addTask { await self.stop(instance, drain: true) } }
         }
@@ -187,11 +201,33 @@ public actor EnvironmentController {
     func shutdown() async {
         let all = endpoints.values.flatMap { $0.instances.values.joined() }
         for name in endpoints.keys { table.set(nil, for: name) }
+        // Nothing captured is lost on a clean shutdown.
+        for entry in endpoints.values { entry.capture?.close() }
+        for writer in retiring.values { writer.close() }
+        retiring = [:]
         endpoints = [:]
         await withTaskGroup(of: Void.self) { group in
             for instance in all { group.addTask { await self.stop(instance, drain: false) } }
         }
         log("environment stopped")
+    }
+
+    /// Writers taken out of routes but not yet drained.
+    var retiring: [ObjectIdentifier: CaptureWriter] = [:]
+
+    /// Drains a capture writer after a moment, so requests that read the old route still land;
+    /// a shutdown in the meantime drains it at once.
+    func retire(_ writer: CaptureWriter) {
+        retiring[ObjectIdentifier(writer)] = writer
+        Task {
+            try? await Task.sleep(nanoseconds: 200_000_000)
+            await self.finishRetiring(writer)
+        }
+    }
+
+    func finishRetiring(_ writer: CaptureWriter) {
+        guard retiring.removeValue(forKey: ObjectIdentifier(writer)) != nil else { return }
+        writer.close()
     }
 
     func makeInstance(_ endpoint: String, _ v: VariantConfiguration, _ model: ModelRegistration) -> Instance {
@@ -214,7 +250,7 @@ public actor EnvironmentController {
                          upstreams: (entry.instances[v.name] ?? []).filter { $0.lifecycle.state == .healthy }.map(\.upstream),
                          metrics: metrics.variant(endpoint, v.name))
         }
-        table.set(EndpointRoute(name: endpoint, variants: variants, refused: metrics.refusedCounter(endpoint)), for: endpoint)
+        table.set(EndpointRoute(name: endpoint, variants: variants, refused: metrics.refusedCounter(endpoint), capture: entry.capture), for: endpoint)
     }
 
     // MARK: processes
@@ -363,7 +399,9 @@ public actor EnvironmentController {
 
     func status(_ name: String) -> EndpointStatus? {
         guard let entry = endpoints[name] else { return nil }
-        return EndpointStatus(name: name, variants: entry.config.variants.map { v in
+        return EndpointStatus(name: name, captured: entry.capture?.captured.load(ordering: .relaxed),
+                              captureDropped: entry.capture.map { _ in metrics.captureDroppedCounter(name).load(ordering: .relaxed) },
+                              variants: entry.config.variants.map { v in
             VariantStatus(name: v.name, model: v.model, modelSHA256: entry.models[v.name]?.sha256 ?? v.modelSHA256, weight: v.weight,
                           desiredInstances: v.instances,
                           instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus),

@@ -24,6 +24,9 @@ final class FrontDoorHandler: ChannelInboundHandler {
         var keepAlive: Bool
         /// When the request's last byte arrived (uptime nanoseconds).
         var start: UInt64
+        /// Set when this invocation is sampled for data capture.
+        var capture: CaptureWriter?
+        var body: [ByteBuffer]
     }
 
     let table: RouteTable
@@ -117,8 +120,10 @@ final class FrontDoorHandler: ChannelInboundHandler {
             variant = v
         }
         variant.metrics.invocations.wrappingIncrement(ordering: .relaxed)
+        var capture: CaptureWriter?
+        if let writer = endpoint.capture, writer.samples(random.unit()) { capture = writer }
         let exchange = Exchange(head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive,
-                                start: DispatchTime.now().uptimeNanoseconds)
+                                start: DispatchTime.now().uptimeNanoseconds, capture: capture, body: body)
         forward(context, exchange, attempt: 1, avoid: nil)
     }
 
@@ -232,6 +237,13 @@ final class FrontDoorHandler: ChannelInboundHandler {
         for part in response.body { context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !exchange.keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+        if let capture = exchange.capture {
+            capture.offer(CaptureWriter.Record(
+                variant: variant, time: Date().timeIntervalSince1970,
+                inferenceID: exchange.head.headers.first(name: "x-amzn-sagemaker-inference-id"),
+                inputType: exchange.head.headers.first(name: "content-type") ?? "application/octet-stream", input: exchange.body,
+                outputType: response.head.headers.first(name: "content-type") ?? "application/octet-stream", output: response.body))
+        }
     }
 
     func awsError(_ context: ChannelHandlerContext, status: HTTPResponseStatus, type: String, message: String,

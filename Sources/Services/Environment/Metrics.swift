@@ -54,6 +54,17 @@ final class MetricsRegistry: Sendable {
     private let variants = NIOLockedValueBox<[String: [String: VariantMetrics]]>([:])
     /// Requests refused before a variant was chosen (unknown variant, bad request), by endpoint.
     private let refused = NIOLockedValueBox<[String: ManagedAtomic<UInt64>]>([:])
+    /// Capture records dropped because the queue was full, by endpoint (kept across writer changes).
+    private let captureDropped = NIOLockedValueBox<[String: ManagedAtomic<UInt64>]>([:])
+
+    func captureDroppedCounter(_ endpoint: String) -> ManagedAtomic<UInt64> {
+        captureDropped.withLockedValue { all in
+            if let c = all[endpoint] { return c }
+            let c = ManagedAtomic<UInt64>(0)
+            all[endpoint] = c
+            return c
+        }
+    }
 
     func variant(_ endpoint: String, _ variant: String) -> VariantMetrics {
         variants.withLockedValue { all in
@@ -76,6 +87,7 @@ final class MetricsRegistry: Sendable {
     func drop(endpoint: String) {
         variants.withLockedValue { $0[endpoint] = nil }
         refused.withLockedValue { $0[endpoint] = nil }
+        captureDropped.withLockedValue { $0[endpoint] = nil }
     }
 
     func summary(_ endpoint: String, _ variant: String) -> VariantMetricsSummary {
@@ -124,6 +136,9 @@ final class MetricsRegistry: Sendable {
                 out += "\(name)_count{\(labels(e, v))} \(cumulative)\n"
             }
         }
+        let dropped = captureDropped.withLockedValue { $0.mapValues { $0.load(ordering: .relaxed) } }
+        family("mlgw_endpoint_capture_dropped_total", "counter", "Captured records dropped because the capture queue was full.")
+        for e in dropped.keys.sorted() { out += "mlgw_endpoint_capture_dropped_total{endpoint=\"\(escape(e))\"} \(dropped[e]!)\n" }
         family("mlgw_endpoint_healthy_instances", "gauge", "Model-server instances of a variant that receive traffic.")
         for (e, v, _) in rows {
             out += "mlgw_endpoint_healthy_instances{\(labels(e, v))} \(routes.endpoint(e)?.variant(named: v)?.upstreams.count ?? 0)\n"

@@ -45,11 +45,14 @@ public final class EndpointRoute: Sendable {
     let cumulative: [Double]
     let total: Double
     let refused: ManagedAtomic<UInt64>
+    /// Where sampled invocations go, when the endpoint captures data.
+    let capture: CaptureWriter?
 
-    init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0)) {
+    init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0), capture: CaptureWriter? = nil) {
         self.name = name
         self.variants = variants
         self.refused = refused
+        self.capture = capture
         var sum = 0.0
         var c: [Double] = []
         for v in variants {

@@ -6,6 +6,8 @@ public struct Endpoint: Sendable, Equatable, Codable {
     public var name: String
     /// In the order the stack lists them.
     public var variants: [Variant]
+    /// Capture of requests and answers into the environment, in SageMaker's JSONL format.
+    public var dataCapture: DataCapture?
     public var description: String?
     public var location: SourceLocation?
 
@@ -26,6 +28,12 @@ public struct Endpoint: Sendable, Equatable, Codable {
             a[p + "weight"] = .number(v.weight)
             a[p + "instances"] = .number(Double(v.instances))
         }
+        if let c = dataCapture {
+            a["data_capture.sample_percent"] = .number(c.samplePercent)
+            a["data_capture.capture"] = .string(c.modes.map(\.rawValue).joined(separator: ","))
+            a["data_capture.csv_content_types"] = .string(c.csvContentTypes.joined(separator: ","))
+            a["data_capture.json_content_types"] = .string(c.jsonContentTypes.joined(separator: ","))
+        }
         return a
     }
 
@@ -36,16 +44,17 @@ public struct Endpoint: Sendable, Equatable, Codable {
         }
         if path.hasSuffix(".weight") { return "in place, no restart" }
         if path.hasSuffix(".instances") { return "adds or drains instances" }
+        if path.hasPrefix("data_capture.") { return "in place, no restart" }
         return nil
     }
 
-    static let laterKeys = ["data_capture", "multi_model", "instances", "rollout"]
+    static let laterKeys = ["multi_model", "instances", "rollout"]
     static let laterVariantKeys = ["shadow", "rollout"]
 
     static func read(name: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Endpoint? {
         let context = "endpoint '\(name)'"
         guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["variants", "description"], later: laterKeys, context: context)
+        let keys = reader.checkKeys(entries, allowed: ["variants", "data_capture", "description"], later: laterKeys, context: context)
         let description = keys["description"].flatMap { reader.literalString($0.value, what: "'description' of \(context)") }
         guard let variantsEntry = keys["variants"] else {
             reader.error(.missingKey("variants", in: context, at: reader.location(node),
@@ -71,8 +80,13 @@ public struct Endpoint: Sendable, Equatable, Codable {
         if !failed, variants.allSatisfy({ $0.weight == 0 }) {
             reader.error(.weightsAllZero(endpoint: name, at: reader.location(variantsEntry.value)))
         }
+        var capture: DataCapture?
+        if let c = keys["data_capture"] {
+            capture = DataCapture.read(c.value, context: "'data_capture' of \(context)", reader: &reader, resolve: resolve)
+            if capture == nil { failed = true }
+        }
         guard !failed else { return nil }
-        return Endpoint(name: name, variants: variants, description: description, location: reader.location(node))
+        return Endpoint(name: name, variants: variants, dataCapture: capture, description: description, location: reader.location(node))
     }
 }
 
@@ -118,5 +132,56 @@ public struct Variant: Sendable, Equatable, Codable {
         guard ok else { return nil }
         return Variant(name: name, model: model, weight: weight, instances: instances,
                        location: reader.location(node), modelLocation: keys["model"].flatMap { reader.location($0.value) })
+    }
+}
+
+/// What an endpoint captures, as SageMaker's DataCaptureConfig: a sampled share of invocations,
+/// their input, output or both, written as JSONL records into the environment folder. Content
+/// types listed as CSV or JSON are captured as text; anything else as base64.
+public struct DataCapture: Sendable, Equatable, Codable {
+    public enum Mode: String, Sendable, Codable, CaseIterable { case input, output }
+
+    public var samplePercent: Double
+    public var modes: [Mode]
+    public var csvContentTypes: [String]
+    public var jsonContentTypes: [String]
+
+    static func read(_ node: Node, context: String, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> DataCapture? {
+        guard let entries = reader.mapping(node, what: context) else { return nil }
+        let keys = reader.checkKeys(entries, allowed: ["sample_percent", "capture", "csv_content_types", "json_content_types"], context: context)
+        var capture = DataCapture(samplePercent: 100, modes: [.input, .output], csvContentTypes: ["text/csv"], jsonContentTypes: ["application/json"])
+        var ok = true
+        if let p = keys["sample_percent"] {
+            if let n = reader.number(p.value, what: "'sample_percent' of \(context)", resolve: resolve), (0...100).contains(n) {
+                capture.samplePercent = n
+            } else {
+                if case .scalar = p.value, let n = p.value.float, !(0...100).contains(n) {
+                    reader.error(.outOfRange("'sample_percent' of \(context)", value: n, range: "between 0 and 100", at: reader.location(p.value)))
+                }
+                ok = false
+            }
+        }
+        func list(_ key: String) -> [String]? {
+            guard let e = keys[key] else { return nil }
+            guard case .sequence(let seq) = e.value, !seq.isEmpty else {
+                reader.error(.wrongType("'\(key)' of \(context)", expected: "a non-empty list", found: NodeReader.describe(e.value), at: reader.location(e.value)))
+                ok = false
+                return nil
+            }
+            return seq.compactMap { reader.literalString($0, what: "an item of '\(key)' of \(context)")?.lowercased() }
+        }
+        if let modes = list("capture") {
+            var parsed: [Mode] = []
+            for m in modes {
+                if let mode = Mode(rawValue: m) { if !parsed.contains(mode) { parsed.append(mode) } } else {
+                    reader.error(Diagnostic(at: reader.location(keys["capture"]!.value), "unknown capture mode '\(m)' in \(context)", hint: "use input, output or both"))
+                    ok = false
+                }
+            }
+            capture.modes = Mode.allCases.filter(parsed.contains)
+        }
+        if let csv = list("csv_content_types") { capture.csvContentTypes = csv }
+        if let json = list("json_content_types") { capture.jsonContentTypes = json }
+        return ok ? capture : nil
     }
 }

@@ -1,0 +1,271 @@
+import Atomics
+import EnvironmentAPI
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Writes an endpoint's captured invocations as SageMaker data-capture JSONL under
+/// `{environment}/capture/{endpoint}/{variant}/yyyy/mm/dd/hh/`.
+///
+/// The router only appends a record (body buffers are shared, not copied) to a bounded queue and
+/// never waits: when the queue is full the record is dropped and counted. A timer drains the queue
+/// every 250 ms into a new file per variant and hour, written under a temporary name and renamed,
+/// so a reader only ever sees complete files. `close()` drains what is left (a clean shutdown
+/// loses nothing).
+final class CaptureWriter: @unchecked Sendable {
+    struct Record {
+        var variant: String
+        var time: Double
+        var inferenceID: String?
+        var inputType: String
+        var input: [ByteBuffer]
+        var outputType: String
+        var output: [ByteBuffer]
+    }
+
+    let endpoint: String
+    let directory: String
+    let config: CaptureConfiguration
+    let capacity: Int
+    let captured = ManagedAtomic<UInt64>(0)
+    let dropped: ManagedAtomic<UInt64>
+    private let lock = NIOLock()
+    private var pending: [Record] = []
+    private let queue: DispatchQueue
+    private var timer: DispatchSourceTimer?
+    private var sequence = 0
+
+    init(endpoint: String, directory: String, config: CaptureConfiguration, dropped: ManagedAtomic<UInt64>, capacity: Int = 20_000) {
+        self.endpoint = endpoint
+        self.directory = directory
+        self.config = config
+        self.dropped = dropped
+        self.capacity = capacity
+        queue = DispatchQueue(label: "mlgw.capture.\(endpoint)")
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + 0.25, repeating: 0.25)
+        timer.setEventHandler { [weak self] in self?.flush() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// Whether this invocation is in the sample (`unit` uniform in [0, 1)).
+    func samples(_ unit: Double) -> Bool { unit * 100 < config.samplePercent }
+
+    /// Never blocks for long: a short lock around an append.
+    func offer(_ record: Record) {
+        let accepted = lock.withLock { () -> Bool in
+            guard pending.count < capacity else { return false }
+            pending.append(record)
+            return true
+        }
+        (accepted ? captured : dropped).wrappingIncrement(ordering: .relaxed)
+    }
+
+    /// Drains the queue and stops; later offers are still queued but never written.
+    func close() {
+        timer?.cancel()
+        queue.sync { flush() }
+    }
+
+    private func flush() {
+        let records = lock.withLock { () -> [Record] in
+            let r = pending
+            pending.removeAll(keepingCapacity: true)
+            return r
+        }
+        guard !records.isEmpty else { return }
+        var files: [String: [UInt8]] = [:]
+        var folders: [String: String] = [:]
+        var hour = ""
+        for r in records {
+            let second = Int(r.time)
+            if second != clock.second { clock = TimeStrings(second: second) }
+            if clock.hourPath != hour {
+                hour = clock.hourPath
+                folders = [:]
+            }
+            let folder = folders[r.variant] ?? {
+                let f = "\(directory)/\(r.variant)/\(hour)"
+                folders[r.variant] = f
+                return f
+            }()
+            line(r, into: &files[folder, default: []])
+        }
+        for (folder, bytes) in files {
+            sequence += 1
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let name = "\(clock.stamp)-\(sequence).jsonl"
+            let temp = "\(folder)/.\(name).tmp"
+            guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+                dropped.wrappingIncrement(by: UInt64(bytes.lazy.filter { $0 == 10 }.count), ordering: .relaxed)
+                continue
+            }
+            rename(temp, "\(folder)/\(name)")
+        }
+    }
+
+    /// Time strings for one second, computed once per second rather than once per record.
+    struct TimeStrings {
+        var second: Int
+        var iso: [UInt8]
+        var hourPath: String
+        var stamp: String
+
+        init(second: Int) {
+            self.second = second
+            let date = Date(timeIntervalSince1970: Double(second))
+            let c = CaptureWriter.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            iso = Array(String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!).utf8)
+            hourPath = String(format: "%04d/%02d/%02d/%02d", c.year!, c.month!, c.day!, c.hour!)
+            stamp = String(format: "%04d%02d%02dT%02d%02d%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        }
+    }
+
+    private var clock = TimeStrings(second: 0)
+    private var random = CaptureRandom()
+
+    // The fixed parts of a record, as bytes once.
+    static let recordStart = Array(#"{"captureData":{"#.utf8)
+    static let inputKey = Array(#""endpointInput":"#.utf8)
+    static let outputKey = Array(#""endpointOutput":"#.utf8)
+    static let eventIDKey = Array(#"},"eventMetadata":{"eventId":""#.utf8)
+    static let inferenceIDKey = Array(#","inferenceId":"#.utf8)
+    static let inferenceTimeKey = Array(#","inferenceTime":""#.utf8)
+    static let recordEnd = Array(#""},"eventVersion":"0"}"#.utf8)
+    static let observedKey = Array(#"{"observedContentType":"#.utf8)
+    static let modeInput = Array(#","mode":"INPUT","data":"#.utf8)
+    static let modeOutput = Array(#","mode":"OUTPUT","data":"#.utf8)
+    static let encodings: [Encoding: [UInt8]] = [.csv: Array(#","encoding":"CSV"}"#.utf8), .json: Array(#","encoding":"JSON"}"#.utf8),
+                                                 .base64: Array(#","encoding":"BASE64"}"#.utf8)]
+    static let hex = Array("0123456789abcdef".utf8)
+
+    enum Encoding { case csv, json, base64 }
+    private var encodingOf: [String: Encoding] = [:]
+
+    func line(_ r: Record, into out: inout [UInt8]) {
+        if r.time != 0, Int(r.time) != clock.second { clock = TimeStrings(second: Int(r.time)) }
+        out += Self.recordStart
+        if config.captureInput {
+            out += Self.inputKey
+            payload(r.input, type: r.inputType, mode: "INPUT", into: &out)
+        }
+        if config.captureOutput {
+            if config.captureInput { out.append(UInt8(ascii: ",")) }
+            out += Self.outputKey
+            payload(r.output, type: r.outputType, mode: "OUTPUT", into: &out)
+        }
+        out += Self.eventIDKey
+        random.uuid(into: &out)
+        out.append(UInt8(ascii: "\""))
+        if let id = r.inferenceID {
+            out += Self.inferenceIDKey
+            appendJSONString(id.utf8, to: &out)
+        }
+        out += Self.inferenceTimeKey
+        out += clock.iso
+        out += Self.recordEnd
+        out.append(10)
+    }
+
+    func line(_ r: Record, date: Date) -> String {
+        var out: [UInt8] = []
+        line(r, into: &out)
+        return String(decoding: out.dropLast(), as: UTF8.self)
+    }
+
+    func payload(_ parts: [ByteBuffer], type: String, mode: String) -> String {
+        var out: [UInt8] = []
+        payload(parts, type: type, mode: mode, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func payload(_ parts: [ByteBuffer], type: String, mode: String, into out: inout [UInt8]) {
+        let encoding = encodingOf[type] ?? {
+            let base = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            let e: Encoding = config.csvContentTypes.contains(base) ? .csv : config.jsonContentTypes.contains(base) ? .json : .base64
+            encodingOf[type] = e
+            return e
+        }()
+        out += Self.observedKey
+        appendJSONString(type.utf8, to: &out)
+        out += mode == "INPUT" ? Self.modeInput : Self.modeOutput
+        switch encoding {
+        case .csv, .json:
+            out.append(UInt8(ascii: "\""))
+            for p in parts { appendEscaped(p.readableBytesView, to: &out) }
+            out.append(UInt8(ascii: "\""))
+        case .base64:
+            var bytes: [UInt8] = []
+            for p in parts { bytes += p.readableBytesView }
+            out.append(UInt8(ascii: "\""))
+            out += Array(Data(bytes).base64EncodedString().utf8)
+            out.append(UInt8(ascii: "\""))
+        }
+        out += Self.encodings[encoding]!
+    }
+
+    /// A JSON string literal of UTF-8 bytes.
+    func appendJSONString<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(bytes, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// UTF-8 bytes with quotes, backslashes and control bytes escaped for a JSON string.
+    func appendEscaped<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        out.reserveCapacity(out.count + bytes.count)
+        for b in bytes {
+            if b >= 32 && b != 34 && b != 92 {
+                out.append(b)
+                continue
+            }
+            out.append(92)
+            switch b {
+            case 34, 92: out.append(b)
+            case 10: out.append(UInt8(ascii: "n"))
+            case 13: out.append(UInt8(ascii: "r"))
+            case 9: out.append(UInt8(ascii: "t"))
+            default:
+                out.append(UInt8(ascii: "u")); out.append(48); out.append(48)
+                out.append(Self.hex[Int(b >> 4)]); out.append(Self.hex[Int(b & 15)])
+            }
+        }
+    }
+
+    static let utc: Calendar = {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "UTC")!
+        return c
+    }()
+
+}
+
+/// Random version-4 UUIDs for event ids, from a generator seeded once (Foundation's UUID() asks
+/// the kernel for every one).
+struct CaptureRandom {
+    var state: UInt64 = UInt64.random(in: 1...UInt64.max)
+
+    mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 0x2545F4914F6CDD1D
+    }
+
+    mutating func uuid(into out: inout [UInt8]) {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let a = next(), b = next()
+        for i in 0..<8 {
+            bytes[i] = UInt8(truncatingIfNeeded: a >> (8 * i))
+            bytes[8 + i] = UInt8(truncatingIfNeeded: b >> (8 * i))
+        }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        for (i, byte) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(CaptureWriter.hex[Int(byte >> 4)])
+            out.append(CaptureWriter.hex[Int(byte & 15)])
+        }
+    }
+}
