@@ -135,3 +135,15 @@ let tinyXGBoost = #"""
     #expect(writer.captured.load(ordering: .relaxed) == 3)
     #expect(dropped.load(ordering: .relaxed) == 2)
 }
+
+@Test func eventStreamMessagesCarryLengthsAndChecksums() {
+    #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+    var m = EventStream.payloadPart(ByteBuffer(string: "hi"), allocator: ByteBufferAllocator())
+    let bytes = Array(m.readableBytesView)
+    let total = Int(m.readInteger(as: UInt32.self)!), headers = Int(m.readInteger(as: UInt32.self)!)
+    #expect(total == bytes.count)
+    #expect(m.readInteger(as: UInt32.self) == CRC32.checksum(bytes[0..<8]))
+    #expect(Array(bytes[(12 + headers)..<(total - 4)]) == Array("hi".utf8))
+    let tail = UInt32(bytes[total - 4]) << 24 | UInt32(bytes[total - 3]) << 16 | UInt32(bytes[total - 2]) << 8 | UInt32(bytes[total - 1])
+    #expect(tail == CRC32.checksum(bytes[0..<(total - 4)]))
+}

@@ -9,6 +9,11 @@
 The "model" is a small rule set read from $MODEL_DIR/rules.json: a weighted sum of the features
 squashed to (0, 1). A row that is exactly `fail` answers 500, to show how a failing model looks to
 callers (a ModelError with the original status and message).
+
+Asked for `Accept: application/jsonlines`, it streams: one JSON line per row, each sent as its own
+HTTP chunk as soon as it is scored (what InvokeEndpointWithResponseStream relays as PayloadParts).
+A `fail` row in a streamed request breaks the connection after the rows before it, to show a
+model failing mid-stream.
 """
 import json
 import math
@@ -16,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODEL_DIR = os.environ.get("MODEL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules"))
@@ -51,6 +57,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         content_type = self.headers.get("Content-Type", "text/csv")
+        if self.headers.get("Accept", "") == "application/jsonlines":
+            self.stream([line.strip() for line in body.splitlines() if line.strip()])
+            return
         try:
             if content_type.startswith("application/json"):
                 rows = json.loads(body)["instances"]
@@ -70,6 +79,25 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, json.dumps({"predictions": scores}), "application/json")
         else:
             self.answer(200, "\n".join(f"{s:.6f}" for s in scores) + "\n", "text/csv")
+
+    def stream(self, lines):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/jsonlines")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for line in lines:
+            if line == "fail":
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(2)  # no final chunk: the stream breaks here
+                return
+            row = [float(v) for v in line.split(",")]
+            chunk = (json.dumps({"row": row, "score": round(score(row), 6)}) + "\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+            time.sleep(0.01)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def log_message(self, fmt, *args):
         pass  # one line per request would drown the log

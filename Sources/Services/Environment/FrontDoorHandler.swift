@@ -27,7 +27,12 @@ final class FrontDoorHandler: ChannelInboundHandler {
         /// Set when this invocation is sampled for data capture.
         var capture: CaptureWriter?
         var body: [ByteBuffer]
+        /// InvokeEndpointWithResponseStream: the answer goes out as event-stream PayloadParts.
+        var stream = false
     }
+
+    /// Whether a streamed answer's head has gone out (errors then travel as exception events).
+    var streamStarted = false
 
     let table: RouteTable
     let metrics: MetricsRegistry
@@ -68,7 +73,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
         var path = Substring(head.uri)
         if let q = path.firstIndex(of: "?") { path = path[..<q] }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard parts.count == 3, parts[0] == "endpoints", parts[2] == "invocations" else {
+        guard parts.count == 3, parts[0] == "endpoints", parts[2] == "invocations" || parts[2] == "invocations-response-stream" else {
             if head.method == .GET && (path == "/ping" || path == "/") {
                 writeResponse(context, status: .ok, body: nil, keepAlive: keepAlive)
                 return
@@ -122,8 +127,14 @@ final class FrontDoorHandler: ChannelInboundHandler {
         variant.metrics.invocations.wrappingIncrement(ordering: .relaxed)
         var capture: CaptureWriter?
         if let writer = endpoint.capture, writer.samples(random.unit()) { capture = writer }
-        let exchange = Exchange(head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive,
+        var exchange = Exchange(head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive,
                                 start: DispatchTime.now().uptimeNanoseconds, capture: capture, body: body)
+        if parts[2] == "invocations-response-stream" {
+            exchange.stream = true
+            // The stream API carries Accept as X-Amzn-SageMaker-Accept.
+            if let accept = head.headers.first(name: "x-amzn-sagemaker-accept") { exchange.head.headers.replaceOrAdd(name: "accept", value: accept) }
+            streamStarted = false
+        }
         forward(context, exchange, attempt: 1, avoid: nil)
     }
 
@@ -145,13 +156,25 @@ final class FrontDoorHandler: ChannelInboundHandler {
                 self.retryOrFail(context, exchange, attempt: attempt, failed: upstream, reason: "\(error)")
             case .success(let connection):
                 let sent = DispatchTime.now().uptimeNanoseconds
+                if exchange.stream {
+                    connection.handler.onPart = { head, part in self.streamPart(context, exchange, head: head, part: part) }
+                }
                 connection.handler.completion = { outcome in
                     upstream.inflight.wrappingDecrement(ordering: .relaxed)
                     switch outcome {
                     case .success(let response):
-                        self.answer(context, exchange, response: response, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
+                        if self.streamStarted {
+                            self.endStream(context, exchange, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
+                        } else {
+                            self.answer(context, exchange, response: response, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
+                        }
                     case .failure(.beforeResponse(let reason)):
                         self.retryOrFail(context, exchange, attempt: attempt, failed: upstream, reason: reason)
+                    case .failure(.duringResponse(let reason)) where self.streamStarted:
+                        exchange.variant.metrics.modelErrors.wrappingIncrement(ordering: .relaxed)
+                        let json = "{\"Message\":\(jsonString("The model server of variant \(variant.name) failed while streaming: \(reason)")),\"ErrorCode\":\"ModelStreamError\"}"
+                        context.write(self.wrapOutboundOut(.body(.byteBuffer(EventStream.exception("ModelStreamError", json: json, allocator: context.channel.allocator)))), promise: nil)
+                        self.endStream(context, exchange, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
                     case .failure(.duringResponse(let reason)):
                         self.fail(context, exchange, status: .internalServerError, type: "InternalFailure",
                                   message: "The model server of variant \(variant.name) failed while answering: \(reason)")
@@ -175,6 +198,37 @@ final class FrontDoorHandler: ChannelInboundHandler {
     }
 
     func bodyLengthOf(_ parts: [ByteBuffer]) -> Int { parts.reduce(0) { $0 + $1.readableBytes } }
+
+    /// A streamed 2xx answer: the head once, then each part of the model's body as a PayloadPart
+    /// event, flushed as it arrives (no content length: chunked).
+    func streamPart(_ context: ChannelHandlerContext, _ exchange: Exchange, head: HTTPResponseHead, part: ByteBuffer?) {
+        guard let part else {
+            streamStarted = true
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/vnd.amazon.eventstream")
+            headers.add(name: "x-amzn-sagemaker-content-type", value: head.headers.first(name: "content-type") ?? "application/octet-stream")
+            headers.add(name: "x-amzn-invoked-production-variant", value: exchange.variant.name)
+            headers.add(name: "x-amzn-requestid", value: exchange.requestID)
+            if let custom = head.headers.first(name: "x-amzn-sagemaker-custom-attributes") {
+                headers.add(name: "x-amzn-sagemaker-custom-attributes", value: custom)
+            }
+            if !exchange.keepAlive { headers.add(name: "connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.flush()
+            return
+        }
+        guard part.readableBytes > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(EventStream.payloadPart(part, allocator: context.channel.allocator)))), promise: nil)
+    }
+
+    func endStream(_ context: ChannelHandlerContext, _ exchange: Exchange, modelNanos: UInt64) {
+        streamStarted = false
+        exchange.variant.metrics.modelLatency.observe(nanos: modelNanos)
+        let total = DispatchTime.now().uptimeNanoseconds - exchange.start
+        exchange.variant.metrics.overheadLatency.observe(nanos: total > modelNanos ? total - modelNanos : 0)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !exchange.keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+    }
 
     /// Nothing reached the model yet (connect refused, or a stale keep-alive connection closed):
     /// one more try on another instance is safe and hides an instance that just died.

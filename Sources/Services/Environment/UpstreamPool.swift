@@ -85,16 +85,23 @@ final class UpstreamHandler: ChannelInboundHandler {
     var connection: UpstreamConnection?
     weak var pool: UpstreamPool?
     var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
+    /// For a streamed answer: called with each body part of a 2xx response as it arrives (the
+    /// head first, with no parts); `completion` then gets the head and no body at the end.
+    var onPart: ((HTTPResponseHead, ByteBuffer?) -> Void)?
     var head: HTTPResponseHead?
     var body: [ByteBuffer] = []
+
+    var streaming: Bool { onPart != nil && (head.map { (200..<300).contains($0.status.code) } ?? false) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
+            if streaming { onPart?(h, nil) }
         case .body(let b):
-            body.append(b)
+            if streaming, let head { onPart?(head, b) } else { body.append(b) }
         case .end:
+            onPart = nil
             guard let head, let completion else { return }
             let response = UpstreamResponse(head: head, body: body)
             self.head = nil
@@ -118,6 +125,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     func fail(_ failure: UpstreamFailure) {
+        onPart = nil
         guard let completion else { return }
         self.completion = nil
         head = nil
