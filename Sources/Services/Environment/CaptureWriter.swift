@@ -4,44 +4,35 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Writes an endpoint's captured invocations as SageMaker data-capture JSONL under
-/// `{environment}/capture/{endpoint}/{variant}/yyyy/mm/dd/hh/`.
-///
-/// The router only appends a record (body buffers are shared, not copied) to a bounded queue and
-/// never waits: when the queue is full the record is dropped and counted. A timer drains the queue
-/// every 250 ms into a new file per variant and hour, written under a temporary name and renamed,
-/// so a reader only ever sees complete files. `close()` drains what is left (a clean shutdown
-/// loses nothing).
-final class CaptureWriter: @unchecked Sendable {
-    struct Record {
-        var variant: String
-        var time: Double
-        var inferenceID: String?
-        var inputType: String
-        var input: [ByteBuffer]
-        var outputType: String
-        var output: [ByteBuffer]
-    }
+/// A bounded queue of records that a background writer drains every 250 ms into JSONL files under
+/// `{directory}/{partition}/yyyy/mm/dd/hh/`. Offering never waits: when the queue is full the record
+/// is dropped and counted. Each drain writes new files under a temporary name and renames them, so a
+/// reader only ever sees complete files with whole lines; `close()` drains what is left.
+final class HourlyJSONLQueue<Record>: @unchecked Sendable {
+    /// Appends one record's line (with its newline) to `out`; `iso` is its time as ISO-8601 bytes.
+    typealias Encoder = (Record, _ iso: [UInt8], _ out: inout [UInt8]) -> Void
 
-    let endpoint: String
     let directory: String
-    let config: CaptureConfiguration
     let capacity: Int
-    let captured = ManagedAtomic<UInt64>(0)
+    let accepted = ManagedAtomic<UInt64>(0)
     let dropped: ManagedAtomic<UInt64>
+    private let partition: (Record) -> (folder: String, time: Double)
+    private let encode: Encoder
     private let lock = NIOLock()
     private var pending: [Record] = []
     private let queue: DispatchQueue
     private var timer: DispatchSourceTimer?
     private var sequence = 0
+    private var clock = TimeStrings(second: 0)
 
-    init(endpoint: String, directory: String, config: CaptureConfiguration, dropped: ManagedAtomic<UInt64>, capacity: Int = 20_000) {
-        self.endpoint = endpoint
+    init(label: String, directory: String, capacity: Int, dropped: ManagedAtomic<UInt64>,
+         partition: @escaping (Record) -> (folder: String, time: Double), encode: @escaping Encoder) {
         self.directory = directory
-        self.config = config
-        self.dropped = dropped
         self.capacity = capacity
-        queue = DispatchQueue(label: "mlgw.capture.\(endpoint)")
+        self.dropped = dropped
+        self.partition = partition
+        self.encode = encode
+        queue = DispatchQueue(label: label)
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 0.25, repeating: 0.25)
         timer.setEventHandler { [weak self] in self?.flush() }
@@ -49,17 +40,14 @@ final class CaptureWriter: @unchecked Sendable {
         self.timer = timer
     }
 
-    /// Whether this invocation is in the sample (`unit` uniform in [0, 1)).
-    func samples(_ unit: Double) -> Bool { unit * 100 < config.samplePercent }
-
     /// Never blocks for long: a short lock around an append.
     func offer(_ record: Record) {
-        let accepted = lock.withLock { () -> Bool in
+        let ok = lock.withLock { () -> Bool in
             guard pending.count < capacity else { return false }
             pending.append(record)
             return true
         }
-        (accepted ? captured : dropped).wrappingIncrement(ordering: .relaxed)
+        (ok ? accepted : dropped).wrappingIncrement(ordering: .relaxed)
     }
 
     /// Drains the queue and stops; later offers are still queued but never written.
@@ -76,21 +64,11 @@ final class CaptureWriter: @unchecked Sendable {
         }
         guard !records.isEmpty else { return }
         var files: [String: [UInt8]] = [:]
-        var folders: [String: String] = [:]
-        var hour = ""
         for r in records {
-            let second = Int(r.time)
+            let (folder, time) = partition(r)
+            let second = Int(time)
             if second != clock.second { clock = TimeStrings(second: second) }
-            if clock.hourPath != hour {
-                hour = clock.hourPath
-                folders = [:]
-            }
-            let folder = folders[r.variant] ?? {
-                let f = "\(directory)/\(r.variant)/\(hour)"
-                folders[r.variant] = f
-                return f
-            }()
-            line(r, into: &files[folder, default: []])
+            encode(r, clock.iso, &files["\(directory)/\(folder)/\(clock.hourPath)", default: []])
         }
         for (folder, bytes) in files {
             sequence += 1
@@ -104,26 +82,68 @@ final class CaptureWriter: @unchecked Sendable {
             rename(temp, "\(folder)/\(name)")
         }
     }
+}
 
-    /// Time strings for one second, computed once per second rather than once per record.
-    struct TimeStrings {
-        var second: Int
-        var iso: [UInt8]
-        var hourPath: String
-        var stamp: String
+/// Time strings for one second, computed once per second rather than once per record.
+struct TimeStrings {
+    var second: Int
+    var iso: [UInt8]
+    var hourPath: String
+    var stamp: String
 
-        init(second: Int) {
-            self.second = second
-            let date = Date(timeIntervalSince1970: Double(second))
-            let c = CaptureWriter.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-            iso = Array(String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!).utf8)
-            hourPath = String(format: "%04d/%02d/%02d/%02d", c.year!, c.month!, c.day!, c.hour!)
-            stamp = String(format: "%04d%02d%02dT%02d%02d%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
-        }
+    static let utc: Calendar = {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "UTC")!
+        return c
+    }()
+
+    init(second: Int) {
+        self.second = second
+        let c = Self.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(second)))
+        iso = Array(String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!).utf8)
+        hourPath = String(format: "%04d/%02d/%02d/%02d", c.year!, c.month!, c.day!, c.hour!)
+        stamp = String(format: "%04d%02d%02dT%02d%02d%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+    }
+}
+
+/// Writes an endpoint's captured invocations as SageMaker data-capture JSONL under
+/// `{environment}/capture/{endpoint}/{variant}/yyyy/mm/dd/hh/`. The router hands over records
+/// whose body buffers are shared, not copied.
+final class CaptureWriter: @unchecked Sendable {
+    struct Record {
+        var variant: String
+        var time: Double
+        var inferenceID: String?
+        var inputType: String
+        var input: [ByteBuffer]
+        var outputType: String
+        var output: [ByteBuffer]
     }
 
-    private var clock = TimeStrings(second: 0)
+    let endpoint: String
+    let config: CaptureConfiguration
+    private var records: HourlyJSONLQueue<Record>!
     private var random = CaptureRandom()
+    private var encodingOf: [String: Encoding] = [:]
+
+    var captured: ManagedAtomic<UInt64> { records.accepted }
+    var dropped: ManagedAtomic<UInt64> { records.dropped }
+
+    init(endpoint: String, directory: String, config: CaptureConfiguration, dropped: ManagedAtomic<UInt64>, capacity: Int = 20_000) {
+        self.endpoint = endpoint
+        self.config = config
+        // The encoder runs only on the queue's own thread, so the writer's caches need no lock.
+        records = HourlyJSONLQueue(label: "mlgw.capture.\(endpoint)", directory: directory, capacity: capacity, dropped: dropped,
+                                   partition: { ($0.variant, $0.time) },
+                                   encode: { [unowned self] r, iso, out in self.line(r, iso: iso, into: &out) })
+    }
+
+    /// Whether this invocation is in the sample (`unit` uniform in [0, 1)).
+    func samples(_ unit: Double) -> Bool { unit * 100 < config.samplePercent }
+
+    func offer(_ record: Record) { records.offer(record) }
+
+    func close() { records.close() }
 
     // The fixed parts of a record, as bytes once.
     static let recordStart = Array(#"{"captureData":{"#.utf8)
@@ -141,10 +161,8 @@ final class CaptureWriter: @unchecked Sendable {
     static let hex = Array("0123456789abcdef".utf8)
 
     enum Encoding { case csv, json, base64 }
-    private var encodingOf: [String: Encoding] = [:]
 
-    func line(_ r: Record, into out: inout [UInt8]) {
-        if r.time != 0, Int(r.time) != clock.second { clock = TimeStrings(second: Int(r.time)) }
+    func line(_ r: Record, iso: [UInt8], into out: inout [UInt8]) {
         out += Self.recordStart
         if config.captureInput {
             out += Self.inputKey
@@ -163,15 +181,9 @@ final class CaptureWriter: @unchecked Sendable {
             appendJSONString(id.utf8, to: &out)
         }
         out += Self.inferenceTimeKey
-        out += clock.iso
+        out += iso
         out += Self.recordEnd
         out.append(10)
-    }
-
-    func line(_ r: Record, date: Date) -> String {
-        var out: [UInt8] = []
-        line(r, into: &out)
-        return String(decoding: out.dropLast(), as: UTF8.self)
     }
 
     func payload(_ parts: [ByteBuffer], type: String, mode: String) -> String {
@@ -232,12 +244,6 @@ final class CaptureWriter: @unchecked Sendable {
             }
         }
     }
-
-    static let utc: Calendar = {
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = TimeZone(identifier: "UTC")!
-        return c
-    }()
 
 }
 
