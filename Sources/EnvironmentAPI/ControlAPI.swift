@@ -83,13 +83,16 @@ public struct VariantConfiguration: Sendable, Equatable, Codable {
     public var modelSHA256: String
     public var weight: Double
     public var instances: Int
+    /// Set for a shadow variant: the percent of requests it receives a copy of.
+    public var shadowSamplePercent: Double?
 
-    public init(name: String, model: String, modelSHA256: String, weight: Double, instances: Int) {
+    public init(name: String, model: String, modelSHA256: String, weight: Double, instances: Int, shadowSamplePercent: Double? = nil) {
         self.name = name
         self.model = model
         self.modelSHA256 = modelSHA256
         self.weight = weight
         self.instances = instances
+        self.shadowSamplePercent = shadowSamplePercent
     }
 }
 
@@ -144,9 +147,10 @@ public struct VariantStatus: Sendable, Equatable, Codable {
     public var desiredInstances: Int
     public var instances: [InstanceStatus]
     public var metrics: VariantMetricsSummary?
+    public var shadowSamplePercent: Double?
 
     public init(name: String, model: String, modelSHA256: String, weight: Double, desiredInstances: Int, instances: [InstanceStatus],
-                metrics: VariantMetricsSummary? = nil) {
+                metrics: VariantMetricsSummary? = nil, shadowSamplePercent: Double? = nil) {
         self.name = name
         self.model = model
         self.modelSHA256 = modelSHA256
@@ -154,6 +158,7 @@ public struct VariantStatus: Sendable, Equatable, Codable {
         self.desiredInstances = desiredInstances
         self.instances = instances
         self.metrics = metrics
+        self.shadowSamplePercent = shadowSamplePercent
     }
 }
 
@@ -163,12 +168,57 @@ public struct EndpointStatus: Sendable, Equatable, Codable {
     /// Data capture: records written or queued, records dropped because the queue was full.
     public var captured: UInt64?
     public var captureDropped: UInt64?
+    /// How each shadow variant compares with production.
+    public var shadows: [ShadowComparison]?
 
-    public init(name: String, captured: UInt64? = nil, captureDropped: UInt64? = nil, variants: [VariantStatus]) {
+    public init(name: String, captured: UInt64? = nil, captureDropped: UInt64? = nil, shadows: [ShadowComparison]? = nil, variants: [VariantStatus]) {
         self.name = name
         self.variants = variants
         self.captured = captured
         self.captureDropped = captureDropped
+        self.shadows = shadows
+    }
+}
+
+public struct LatencyPercentiles: Sendable, Equatable, Codable {
+    public var p50: Double?
+    public var p90: Double?
+    public var p99: Double?
+
+    public init(p50: Double?, p90: Double?, p99: Double?) {
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+    }
+}
+
+/// A shadow variant against production, over the requests both answered.
+public struct ShadowComparison: Sendable, Equatable, Codable {
+    public var shadow: String
+    public var sent: UInt64
+    public var compared: UInt64
+    /// Answers identical byte for byte.
+    public var agreements: UInt64
+    /// Answers whose numbers could be compared one to one.
+    public var numericPairs: UInt64
+    public var meanAbsoluteDifference: Double?
+    public var shadowErrors: UInt64
+    public var productionErrors: UInt64
+    public var productionLatencyMs: LatencyPercentiles
+    public var shadowLatencyMs: LatencyPercentiles
+
+    public init(shadow: String, sent: UInt64, compared: UInt64, agreements: UInt64, numericPairs: UInt64, meanAbsoluteDifference: Double?,
+                shadowErrors: UInt64, productionErrors: UInt64, productionLatencyMs: LatencyPercentiles, shadowLatencyMs: LatencyPercentiles) {
+        self.shadow = shadow
+        self.sent = sent
+        self.compared = compared
+        self.agreements = agreements
+        self.numericPairs = numericPairs
+        self.meanAbsoluteDifference = meanAbsoluteDifference
+        self.shadowErrors = shadowErrors
+        self.productionErrors = productionErrors
+        self.productionLatencyMs = productionLatencyMs
+        self.shadowLatencyMs = shadowLatencyMs
     }
 }
 

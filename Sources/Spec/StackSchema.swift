@@ -125,7 +125,12 @@ public enum StackSchema {
           "properties": {
             "model": {"type": "string", "description": "Name of one of the stack's models."},
             "weight": {"oneOf": [{"type": "number", "minimum": 0}, {"$ref": "#/$defs/expression"}], "description": "Share of traffic is weight / sum of weights (default 1)."},
-            "instances": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 64}, {"$ref": "#/$defs/expression"}], "description": "Model-server processes (default 1)."}
+            "instances": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 64}, {"$ref": "#/$defs/expression"}], "description": "Model-server processes (default 1)."},
+            "shadow": {
+              "description": "Makes this a shadow variant: it gets a copy of a sampled share of requests; its answers never reach callers.",
+              "oneOf": [{"const": true}, {"type": "object", "additionalProperties": false,
+                         "properties": {"sample_percent": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 100}, {"$ref": "#/$defs/expression"}]}}}]
+            }
           }
         }
       }

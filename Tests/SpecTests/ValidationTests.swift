@@ -88,6 +88,14 @@ let validationCases: [ValidationCase] = [
             rollout: {steps: [10, 50]}
             variants: {a: {model: m1}}
         """, expected: ["7:5: 'rollout' in endpoint 'e' is not supported"]),
+    ValidationCase(name: "shadow variants take no weight and cannot stand alone", yaml: validHeader + """
+        endpoints:
+          e:
+            variants: {s: {model: m1, weight: 5, shadow: {sample_percent: 50}}}
+          f:
+            variants: {s: {model: m1, shadow: true}}
+        """, expected: ["7:31: shadow variant 's' of endpoint 'e' takes no 'weight'",
+                        "9:15: every variant of endpoint 'f' is a shadow"]),
     ValidationCase(name: "data capture settings are checked", yaml: validHeader + """
         endpoints:
           e:

@@ -49,7 +49,11 @@ public struct LocalProvider: Provider {
                 let p = "variants.\(v.name)."
                 a[p + "model"] = .string(v.model)
                 a[p + "model_sha256"] = .string(v.modelSHA256)
-                a[p + "weight"] = .number(v.weight)
+                if let shadow = v.shadowSamplePercent {
+                    a[p + "shadow_sample_percent"] = .number(shadow)
+                } else {
+                    a[p + "weight"] = .number(v.weight)
+                }
                 a[p + "instances"] = .number(Double(v.desiredInstances))
             }
             observed[ResourceAddress(.endpoint, e.name)] = ObservedResource(attributes: a)
@@ -135,7 +139,7 @@ public struct LocalProvider: Provider {
         let variants = endpoint.variants.map { v in
             VariantConfiguration(name: v.name, model: v.model, modelSHA256: spec.attributes["variants.\(v.name).model_sha256"].flatMap {
                 if case .string(let s) = $0 { return s } else { return nil }
-            } ?? "", weight: v.weight, instances: v.instances)
+            } ?? "", weight: v.weight, instances: v.instances, shadowSamplePercent: v.shadowSamplePercent)
         }
         let capture = endpoint.dataCapture.map {
             CaptureConfiguration(samplePercent: $0.samplePercent, captureInput: $0.modes.contains(.input), captureOutput: $0.modes.contains(.output),

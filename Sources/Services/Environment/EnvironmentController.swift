@@ -35,6 +35,8 @@ public actor EnvironmentController {
         var models: [String: ModelRegistration]
         var instances: [String: [Instance]]
         var capture: CaptureWriter?
+        /// Per shadow variant: its comparison and its kept outputs, across configuration changes.
+        var shadows: [String: (stats: ShadowStats, outputs: ShadowOutputs)] = [:]
     }
 
     let directory: String
@@ -173,8 +175,17 @@ public actor EnvironmentController {
                               dropped: metrics.captureDroppedCounter(config.name))
             }
         }
-        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep, capture: capture)
+        var shadows: [String: (stats: ShadowStats, outputs: ShadowOutputs)] = [:]
+        for v in config.variants where v.shadowSamplePercent != nil {
+            shadows[v.name] = old?.shadows[v.name] ?? {
+                let stats = ShadowStats()
+                return (stats, ShadowOutputs(endpoint: config.name, shadow: v.name, directory: "\(directory)/shadow/\(config.name)", stats: stats))
+            }()
+        }
+        let retiredShadows = (old?.shadows ?? [:]).filter { shadows[$0.key] == nil }.map(\.value.outputs)
+        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep, capture: capture, shadows: shadows)
         publish(config.name)
+        for outputs in retiredShadows { DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { outputs.close() } }
         if let retired { retire(retired) }
         if !toDrain.isEmpty {
             log("endpoint \(config.name): draining \(toDrain.count) instance(s)")
@@ -191,6 +202,7 @@ public actor EnvironmentController {
         table.set(nil, for: name)
         metrics.drop(endpoint: name)
         if let capture = entry.capture { retire(capture) }
+        for shadow in entry.shadows.values { shadowOutputsClosing.append(shadow.outputs) }
         await withTaskGroup(of: Void.self) { group in
             for instance in entry.instances.values.joined() { group.addTask { await self.stop(instance, drain: true) } }
         }
@@ -205,6 +217,8 @@ public actor EnvironmentController {
         for entry in endpoints.values { entry.capture?.close() }
         for writer in retiring.values { writer.close() }
         retiring = [:]
+        for entry in endpoints.values { for shadow in entry.shadows.values { shadow.outputs.close() } }
+        for outputs in shadowOutputsClosing { outputs.close() }
         endpoints = [:]
         await withTaskGroup(of: Void.self) { group in
             for instance in all { group.addTask { await self.stop(instance, drain: false) } }
@@ -214,6 +228,8 @@ public actor EnvironmentController {
 
     /// Writers taken out of routes but not yet drained.
     var retiring: [ObjectIdentifier: CaptureWriter] = [:]
+    /// Shadow outputs of deleted endpoints: drained on shutdown (their timers keep flushing before).
+    var shadowOutputsClosing: [ShadowOutputs] = []
 
     /// Drains a capture writer after a moment, so requests that read the old route still land;
     /// a shutdown in the meantime drains it at once.
@@ -245,12 +261,18 @@ public actor EnvironmentController {
             table.set(nil, for: endpoint)
             return
         }
-        let variants = entry.config.variants.map { v in
+        func route(_ v: VariantConfiguration) -> VariantRoute {
             VariantRoute(name: v.name, weight: v.weight,
                          upstreams: (entry.instances[v.name] ?? []).filter { $0.lifecycle.state == .healthy }.map(\.upstream),
                          metrics: metrics.variant(endpoint, v.name))
         }
-        table.set(EndpointRoute(name: endpoint, variants: variants, refused: metrics.refusedCounter(endpoint), capture: entry.capture), for: endpoint)
+        let production = entry.config.variants.filter { $0.shadowSamplePercent == nil }.map(route)
+        let shadows = entry.config.variants.compactMap { v -> ShadowRoute? in
+            guard let percent = v.shadowSamplePercent, let s = entry.shadows[v.name] else { return nil }
+            return ShadowRoute(variant: route(v), samplePercent: percent, stats: s.stats, outputs: s.outputs)
+        }
+        table.set(EndpointRoute(name: endpoint, variants: production, refused: metrics.refusedCounter(endpoint), capture: entry.capture,
+                                shadows: shadows), for: endpoint)
     }
 
     // MARK: processes
@@ -399,13 +421,15 @@ public actor EnvironmentController {
 
     func status(_ name: String) -> EndpointStatus? {
         guard let entry = endpoints[name] else { return nil }
+        let shadows = entry.config.variants.compactMap { v in entry.shadows[v.name].map { $0.stats.summary(shadow: v.name) } }
         return EndpointStatus(name: name, captured: entry.capture?.captured.load(ordering: .relaxed),
                               captureDropped: entry.capture.map { _ in metrics.captureDroppedCounter(name).load(ordering: .relaxed) },
+                              shadows: shadows.isEmpty ? nil : shadows,
                               variants: entry.config.variants.map { v in
             VariantStatus(name: v.name, model: v.model, modelSHA256: entry.models[v.name]?.sha256 ?? v.modelSHA256, weight: v.weight,
                           desiredInstances: v.instances,
                           instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus),
-                          metrics: metrics.summary(name, v.name))
+                          metrics: metrics.summary(name, v.name), shadowSamplePercent: v.shadowSamplePercent)
         })
     }
 

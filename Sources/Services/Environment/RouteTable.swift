@@ -47,12 +47,17 @@ public final class EndpointRoute: Sendable {
     let refused: ManagedAtomic<UInt64>
     /// Where sampled invocations go, when the endpoint captures data.
     let capture: CaptureWriter?
+    /// Shadow variants: they get copies of requests, never a caller.
+    let shadows: [ShadowRoute]
 
-    init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0), capture: CaptureWriter? = nil) {
+    /// `variants` are the production variants only.
+    init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0), capture: CaptureWriter? = nil,
+         shadows: [ShadowRoute] = []) {
         self.name = name
         self.variants = variants
         self.refused = refused
         self.capture = capture
+        self.shadows = shadows
         var sum = 0.0
         var c: [Double] = []
         for v in variants {

@@ -25,7 +25,11 @@ public struct Endpoint: Sendable, Equatable, Codable {
             let p = "variants.\(v.name)."
             a[p + "model"] = .string(v.model)
             a[p + "model_sha256"] = .string(modelHashes[v.model] ?? "")
-            a[p + "weight"] = .number(v.weight)
+            if let shadow = v.shadowSamplePercent {
+                a[p + "shadow_sample_percent"] = .number(shadow)
+            } else {
+                a[p + "weight"] = .number(v.weight)
+            }
             a[p + "instances"] = .number(Double(v.instances))
         }
         if let c = dataCapture {
@@ -42,14 +46,14 @@ public struct Endpoint: Sendable, Equatable, Codable {
         if path.hasSuffix(".model_sha256") || path.hasSuffix(".model") {
             return "blue/green: new instances start, traffic switches once they are healthy, old ones stop"
         }
-        if path.hasSuffix(".weight") { return "in place, no restart" }
+        if path.hasSuffix(".weight") || path.hasSuffix(".shadow_sample_percent") { return "in place, no restart" }
         if path.hasSuffix(".instances") { return "adds or drains instances" }
         if path.hasPrefix("data_capture.") { return "in place, no restart" }
         return nil
     }
 
     static let laterKeys = ["multi_model", "instances", "rollout"]
-    static let laterVariantKeys = ["shadow", "rollout"]
+    static let laterVariantKeys = ["rollout"]
 
     static func read(name: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Endpoint? {
         let context = "endpoint '\(name)'"
@@ -77,7 +81,11 @@ public struct Endpoint: Sendable, Equatable, Codable {
                 failed = true
             }
         }
-        if !failed, variants.allSatisfy({ $0.weight == 0 }) {
+        let production = variants.filter { $0.shadowSamplePercent == nil }
+        if !failed, production.isEmpty {
+            reader.error(Diagnostic(at: reader.location(variantsEntry.value), "every variant of endpoint '\(name)' is a shadow, so no variant can answer callers",
+                                    hint: "give the endpoint at least one production variant (one without 'shadow')"))
+        } else if !failed, production.allSatisfy({ $0.weight == 0 }) {
             reader.error(.weightsAllZero(endpoint: name, at: reader.location(variantsEntry.value)))
         }
         var capture: DataCapture?
@@ -97,13 +105,16 @@ public struct Variant: Sendable, Equatable, Codable {
     public var model: String
     public var weight: Double
     public var instances: Int
+    /// Set for a shadow variant: the share of requests (percent) it receives a copy of. Its answers
+    /// never reach callers; it takes no weight.
+    public var shadowSamplePercent: Double?
     public var location: SourceLocation?
     public var modelLocation: SourceLocation?
 
     static func read(name: String, endpoint: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Variant? {
         let context = "variant '\(name)' of endpoint '\(endpoint)'"
         guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["model", "weight", "instances"], later: Endpoint.laterVariantKeys, context: context)
+        let keys = reader.checkKeys(entries, allowed: ["model", "weight", "instances", "shadow"], later: Endpoint.laterVariantKeys, context: context)
         var ok = true
         var model = ""
         if let m = keys["model"] {
@@ -129,8 +140,32 @@ public struct Variant: Sendable, Equatable, Codable {
                 instances = n
             } else { ok = false }
         }
+        var shadow: Double?
+        if let s = keys["shadow"] {
+            if let w = keys["weight"] {
+                reader.error(Diagnostic(at: w.keyLocation, "shadow variant '\(name)' of endpoint '\(endpoint)' takes no 'weight'",
+                                        hint: "a shadow receives a copy of 'shadow.sample_percent' of the requests; remove 'weight'"))
+                ok = false
+            }
+            if case .scalar = s.value, s.value.bool == true {
+                shadow = 100
+            } else if let entries = reader.mapping(s.value, what: "'shadow' of \(context)") {
+                let sk = reader.checkKeys(entries, allowed: ["sample_percent"], context: "'shadow' of \(context)")
+                shadow = 100
+                if let p = sk["sample_percent"] {
+                    if let n = reader.number(p.value, what: "'shadow.sample_percent' of \(context)", resolve: resolve), (0...100).contains(n) {
+                        shadow = n
+                    } else {
+                        if let n = p.value.float, !(0...100).contains(n) {
+                            reader.error(.outOfRange("'shadow.sample_percent' of \(context)", value: n, range: "between 0 and 100", at: reader.location(p.value)))
+                        }
+                        ok = false
+                    }
+                }
+            } else { ok = false }
+        }
         guard ok else { return nil }
-        return Variant(name: name, model: model, weight: weight, instances: instances,
+        return Variant(name: name, model: model, weight: shadow == nil ? weight : 0, instances: instances, shadowSamplePercent: shadow,
                        location: reader.location(node), modelLocation: keys["model"].flatMap { reader.location($0.value) })
     }
 }
