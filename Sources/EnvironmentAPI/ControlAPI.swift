@@ -27,6 +27,9 @@ public struct ModelRegistration: Sendable, Equatable, Codable {
     public var workingDirectory: String?
     public var startupTimeout: Double?
     public var probe: Probe?
+    /// A multi-model server: the folder it serves and how many models each instance keeps loaded.
+    public var multiModelDirectory: String?
+    public var cacheModels: Int?
 
     public init(name: String, sha256: String, runtime: String? = nil, artifactPath: String? = nil, command: [String]? = nil,
                 environment: [String: String]? = nil, workingDirectory: String? = nil, startupTimeout: Double? = nil, probe: Probe? = nil) {
@@ -49,12 +52,31 @@ public struct EndpointConfiguration: Sendable, Equatable, Codable {
     /// Seconds a new instance may take to answer /ping and a probe inference.
     public var healthTimeout: Double
     public var dataCapture: CaptureConfiguration?
+    /// Set for a multi-model endpoint (then `variants` is empty).
+    public var multiModel: MultiModelConfiguration?
 
-    public init(name: String, variants: [VariantConfiguration], healthTimeout: Double, dataCapture: CaptureConfiguration? = nil) {
+    public init(name: String, variants: [VariantConfiguration], healthTimeout: Double, dataCapture: CaptureConfiguration? = nil,
+                multiModel: MultiModelConfiguration? = nil) {
         self.name = name
         self.variants = variants
         self.healthTimeout = healthTimeout
         self.dataCapture = dataCapture
+        self.multiModel = multiModel
+    }
+}
+
+/// A multi-model endpoint: a folder of artifacts of one runtime, served by `instances` processes.
+public struct MultiModelConfiguration: Sendable, Equatable, Codable {
+    public var directory: String
+    public var runtime: String
+    public var cacheModels: Int
+    public var instances: Int
+
+    public init(directory: String, runtime: String, cacheModels: Int, instances: Int) {
+        self.directory = directory
+        self.runtime = runtime
+        self.cacheModels = cacheModels
+        self.instances = instances
     }
 }
 
@@ -170,9 +192,12 @@ public struct EndpointStatus: Sendable, Equatable, Codable {
     public var captureDropped: UInt64?
     /// How each shadow variant compares with production.
     public var shadows: [ShadowComparison]?
+    public var multiModel: MultiModelConfiguration?
 
-    public init(name: String, captured: UInt64? = nil, captureDropped: UInt64? = nil, shadows: [ShadowComparison]? = nil, variants: [VariantStatus]) {
+    public init(name: String, multiModel: MultiModelConfiguration? = nil, captured: UInt64? = nil, captureDropped: UInt64? = nil,
+                shadows: [ShadowComparison]? = nil, variants: [VariantStatus]) {
         self.name = name
+        self.multiModel = multiModel
         self.variants = variants
         self.captured = captured
         self.captureDropped = captureDropped

@@ -3,6 +3,8 @@
 public protocol SpecFileSystem: Sendable {
     /// The SHA-256 of a regular file's content, hex-encoded; nil when there is no such file.
     func sha256(ofFileAt absolutePath: String) -> String?
+    /// Whether a folder exists at the path.
+    func isDirectory(_ absolutePath: String) -> Bool
 }
 
 /// Path arithmetic on `/`-separated paths; no file-system access.

@@ -162,7 +162,8 @@ public enum StackLoader {
         for address in order where address.kind == .endpoint {
             let (source, entry) = declared[address]!
             var reader = NodeReader(file: source.path)
-            if var e = Endpoint.read(name: address.name, node: entry.value, reader: &reader, resolve: resolve) {
+            if var e = Endpoint.read(name: address.name, node: entry.value, stackDirectory: PathMath.directory(of: source.absolutePath),
+                                     files: files, reader: &reader, resolve: resolve) {
                 e.location = entry.keyLocation
                 for v in e.variants where declared[ResourceAddress(.model, v.model)] == nil {
                     reader.error(.unknownModel(v.model, variant: v.name, endpoint: e.name,

@@ -97,9 +97,21 @@ public enum StackSchema {
         "endpoint": {
           "type": "object",
           "additionalProperties": false,
-          "required": ["variants"],
+          "oneOf": [{"required": ["variants"]}, {"required": ["multi_model"]}],
           "properties": {
             "description": {"type": "string"},
+            "multi_model": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["artifacts"],
+              "description": "Serve every artifact under a folder; callers pick one with TargetModel.",
+              "properties": {
+                "artifacts": {"type": "string"},
+                "runtime": {"enum": ["linear", "xgboost"]},
+                "cache": {"type": "object", "additionalProperties": false, "properties": {"models": {"type": "integer", "minimum": 1}}}
+              }
+            },
+            "instances": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 64}, {"$ref": "#/$defs/expression"}], "description": "Model-server processes of a multi-model endpoint."},
             "data_capture": {
               "type": "object",
               "additionalProperties": false,

@@ -8,6 +8,7 @@ struct FakeFiles: SpecFileSystem {
     func sha256(ofFileAt absolutePath: String) -> String? {
         absolutePath.hasSuffix(".json") ? SHA256.hex(of: (absolutePath as NSString).lastPathComponent) : nil
     }
+    func isDirectory(_ absolutePath: String) -> Bool { absolutePath.hasSuffix("-models") }
 }
 
 func loadStack(_ yaml: String, environment: String = "default") throws -> Stack {

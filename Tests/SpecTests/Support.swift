@@ -7,6 +7,7 @@ struct FakeFiles: SpecFileSystem {
         if let c = contents[absolutePath] { return SHA256.hex(of: c) }
         return absolutePath.hasSuffix(".json") ? SHA256.hex(of: absolutePath) : nil
     }
+    func isDirectory(_ absolutePath: String) -> Bool { absolutePath.hasSuffix("/") || absolutePath.hasSuffix("-models") }
 }
 
 func load(_ yaml: String, vars: [String: String] = [:], env: [String: String] = [:], files: FakeFiles = FakeFiles()) -> (Stack?, [Diagnostic]) {

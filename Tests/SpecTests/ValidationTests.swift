@@ -96,6 +96,19 @@ let validationCases: [ValidationCase] = [
             variants: {s: {model: m1, shadow: true}}
         """, expected: ["7:31: shadow variant 's' of endpoint 'e' takes no 'weight'",
                         "9:15: every variant of endpoint 'f' is a shadow"]),
+    ValidationCase(name: "a multi-model endpoint has a folder and no variants", yaml: validHeader + """
+        endpoints:
+          e:
+            multi_model: {artifacts: nowhere/}
+          f:
+            multi_model: {artifacts: per-customer-models}
+            variants: {a: {model: m1}}
+          g:
+            instances: 2
+            variants: {a: {model: m1}}
+        """, expected: ["7:30: artifact folder of 'multi_model' of endpoint 'e' 'nowhere/' does not exist",
+                        "10:5: endpoint 'f' has both 'multi_model' and 'variants'",
+                        "12:5: 'instances' on endpoint 'g' belongs to a multi-model endpoint"]),
     ValidationCase(name: "data capture settings are checked", yaml: validHeader + """
         endpoints:
           e:
@@ -246,4 +259,15 @@ func validationReportsEveryProblem(_ c: ValidationCase) {
     #expect(a.contentSHA256 != b.contentSHA256)
     let c = try #require(load(yaml.replacingOccurrences(of: "fast", with: "slow"), files: scriptA).0?.resources.first?.model)
     #expect(a.contentSHA256 != c.contentSHA256)
+}
+
+@Test func aMultiModelEndpointReadsItsFolderRuntimeAndCache() throws {
+    let (stack, d) = load("stack: demo\nendpoints:\n  e:\n    multi_model: {artifacts: per-customer-models, runtime: xgboost, cache: {models: 5}}\n    instances: 3\n")
+    #expect(d.isEmpty, "\(d)")
+    let e = try #require(stack?.resources.first?.endpoint)
+    #expect(e.variants.isEmpty && e.dependencies.isEmpty)
+    let m = try #require(e.multiModel)
+    #expect(m.artifacts == "per-customer-models" && m.artifactsPath == "/w/stacks/per-customer-models")
+    #expect(m.runtime == .xgboost && m.cacheModels == 5 && m.instances == 3)
+    #expect(stack?.resources.first?.attributes["multi_model.cache_models"] == .number(5))
 }

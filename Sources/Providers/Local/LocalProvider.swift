@@ -45,6 +45,13 @@ public struct LocalProvider: Provider {
         }
         for e in snapshot.endpoints {
             var a: Attributes = [:]
+            if let mm = e.multiModel {
+                // The host knows the folder by its absolute path; what it can vouch for in the
+                // stack's terms is the instance count.
+                a["instances"] = .number(Double(mm.instances))
+                observed[ResourceAddress(.endpoint, e.name)] = ObservedResource(attributes: a)
+                continue
+            }
             for v in e.variants {
                 let p = "variants.\(v.name)."
                 a[p + "model"] = .string(v.model)
@@ -145,8 +152,11 @@ public struct LocalProvider: Provider {
             CaptureConfiguration(samplePercent: $0.samplePercent, captureInput: $0.modes.contains(.input), captureOutput: $0.modes.contains(.output),
                                  csvContentTypes: $0.csvContentTypes, jsonContentTypes: $0.jsonContentTypes)
         }
+        let multi = endpoint.multiModel.map {
+            MultiModelConfiguration(directory: $0.artifactsPath, runtime: $0.runtime.rawValue, cacheModels: $0.cacheModels, instances: $0.instances)
+        }
         let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds,
-                                           dataCapture: capture)
+                                           dataCapture: capture, multiModel: multi)
         let status = try await client().call("PUT", "/endpoints/\(endpoint.name)", body: config,
                                             timeout: max(context.local.healthTimeoutSeconds, 600) * 2, as: EndpointStatus.self)
         let processes = status.variants.flatMap { v in

@@ -112,9 +112,24 @@ public actor EnvironmentController {
 
     // MARK: endpoints
 
-    func putEndpoint(_ config: EndpointConfiguration) async throws -> EndpointStatus {
+    /// The one variant a multi-model endpoint has, as SageMaker names it.
+    static let multiModelVariant = "AllTraffic"
+
+    func putEndpoint(_ requested: EndpointConfiguration) async throws -> EndpointStatus {
+        var config = requested
         var resolved: [String: ModelRegistration] = [:]
-        for v in config.variants {
+        if let mm = requested.multiModel {
+            // A multi-model endpoint is one variant whose instances run the multi-model server;
+            // its identity is the folder, runtime and cache size (a change is blue/green).
+            var registration = ModelRegistration(name: "\(requested.name) (multi-model)", sha256: "multi-model:\(mm.runtime):\(mm.cacheModels):\(mm.directory)",
+                                                 runtime: mm.runtime)
+            registration.multiModelDirectory = mm.directory
+            registration.cacheModels = mm.cacheModels
+            resolved[Self.multiModelVariant] = registration
+            config.variants = [VariantConfiguration(name: Self.multiModelVariant, model: registration.name, modelSHA256: registration.sha256,
+                                                    weight: 1, instances: mm.instances)]
+        }
+        for v in config.variants where requested.multiModel == nil {
             guard let model = models[v.model] else {
                 throw ControlError(message: "variant '\(v.name)' names model '\(v.model)', which is not registered", terminal: true)
             }
@@ -272,7 +287,7 @@ public actor EnvironmentController {
             return ShadowRoute(variant: route(v), samplePercent: percent, stats: s.stats, outputs: s.outputs)
         }
         table.set(EndpointRoute(name: endpoint, variants: production, refused: metrics.refusedCounter(endpoint), capture: entry.capture,
-                                shadows: shadows), for: endpoint)
+                                shadows: shadows, multiModel: entry.config.multiModel != nil), for: endpoint)
     }
 
     // MARK: processes
@@ -292,6 +307,10 @@ public actor EnvironmentController {
                 throw ControlError(message: "'\(command[0])' is not an executable file here or on PATH", terminal: true)
             }
             (program, arguments) = (path, Array(command.dropFirst()))
+        } else if let directory = model.multiModelDirectory {
+            workingDirectory = nil
+            (program, arguments) = (executable, ["serve", "multi-model", "--runtime", model.runtime ?? "linear", "--artifacts", directory,
+                                                 "--cache-models", String(model.cacheModels ?? 100)])
         } else {
             let artifact = model.artifactPath ?? ""
             environment["SM_MODEL_DIR"] = (artifact as NSString).deletingLastPathComponent
@@ -422,7 +441,7 @@ public actor EnvironmentController {
     func status(_ name: String) -> EndpointStatus? {
         guard let entry = endpoints[name] else { return nil }
         let shadows = entry.config.variants.compactMap { v in entry.shadows[v.name].map { $0.stats.summary(shadow: v.name) } }
-        return EndpointStatus(name: name, captured: entry.capture?.captured.load(ordering: .relaxed),
+        return EndpointStatus(name: name, multiModel: entry.config.multiModel, captured: entry.capture?.captured.load(ordering: .relaxed),
                               captureDropped: entry.capture.map { _ in metrics.captureDroppedCounter(name).load(ordering: .relaxed) },
                               shadows: shadows.isEmpty ? nil : shadows,
                               variants: entry.config.variants.map { v in

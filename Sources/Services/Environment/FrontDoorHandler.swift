@@ -31,6 +31,8 @@ final class FrontDoorHandler: ChannelInboundHandler {
         var stream = false
         /// Copies of this request sent to shadow variants, waiting for the production answer.
         var pairs: [ShadowPair] = []
+        /// The caller's TargetModel, on a multi-model endpoint.
+        var targetModel: String?
     }
 
     /// Whether a streamed answer's head has gone out (errors then travel as exception events).
@@ -109,7 +111,18 @@ final class FrontDoorHandler: ChannelInboundHandler {
             return
         }
         let variant: VariantRoute
-        if let target = head.headers.first(name: "x-amzn-sagemaker-target-variant") {
+        var targetModel: String?
+        if endpoint.multiModel {
+            guard let model = head.headers.first(name: "x-amzn-sagemaker-target-model"), !model.isEmpty, let v = endpoint.variants.first else {
+                endpoint.refused.wrappingIncrement(ordering: .relaxed)
+                awsError(context, status: .badRequest, type: "ValidationError",
+                         message: "Endpoint \(name) is a multi-model endpoint: name a model with TargetModel (X-Amzn-SageMaker-Target-Model).",
+                         requestID: requestID, keepAlive: keepAlive)
+                return
+            }
+            targetModel = model
+            variant = v
+        } else if let target = head.headers.first(name: "x-amzn-sagemaker-target-variant") {
             guard let v = endpoint.variant(named: target) else {
                 endpoint.refused.wrappingIncrement(ordering: .relaxed)
                 if endpoint.shadows.contains(where: { $0.variant.name == target }) {
@@ -137,6 +150,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
         if let writer = endpoint.capture, writer.samples(random.unit()) { capture = writer }
         var exchange = Exchange(head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive,
                                 start: DispatchTime.now().uptimeNanoseconds, capture: capture, body: body)
+        exchange.targetModel = targetModel
         if parts[2] == "invocations-response-stream" {
             exchange.stream = true
             // The stream API carries Accept as X-Amzn-SageMaker-Accept.
@@ -218,7 +232,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
 
     func forward(_ context: ChannelHandlerContext, _ exchange: Exchange, attempt: Int, avoid: Upstream?) {
         let variant = exchange.variant
-        var upstream = variant.pickUpstream()
+        var upstream = exchange.targetModel.map { variant.upstream(forModel: $0) } ?? variant.pickUpstream()
         if let avoid, upstream === avoid, variant.upstreams.count > 1 { upstream = variant.pickUpstream() }
         guard let upstream else {
             fail(context, exchange, status: .serviceUnavailable, type: "ServiceUnavailable",
@@ -266,7 +280,8 @@ final class FrontDoorHandler: ChannelInboundHandler {
                 for name in ["content-type", "accept", "x-amzn-sagemaker-custom-attributes"] {
                     if let v = head.headers.first(name: name) { headers.add(name: name, value: v) }
                 }
-                let upstreamHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/invocations", headers: headers)
+                let uri = exchange.targetModel.map { "/models/\(Self.percentEncoded($0))/invoke" } ?? "/invocations"
+                let upstreamHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers)
                 let channel = connection.channel
                 channel.write(NIOAny(HTTPClientRequestPart.head(upstreamHead)), promise: nil)
                 for part in requestBody { channel.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(part))), promise: nil) }
@@ -276,6 +291,19 @@ final class FrontDoorHandler: ChannelInboundHandler {
     }
 
     func bodyLengthOf(_ parts: [ByteBuffer]) -> Int { parts.reduce(0) { $0 + $1.readableBytes } }
+
+    /// A path segment with everything but unreserved characters percent-encoded.
+    static func percentEncoded(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            if (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 46 || b == 95 || b == 126 {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b >> 4, radix: 16, uppercase: true) + String(b & 15, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
 
     /// A streamed 2xx answer: the head once, then each part of the model's body as a PayloadPart
     /// event, flushed as it arrives (no content length: chunked).
@@ -342,6 +370,11 @@ final class FrontDoorHandler: ChannelInboundHandler {
         defer {
             let total = DispatchTime.now().uptimeNanoseconds - exchange.start
             m.overheadLatency.observe(nanos: total > modelNanos ? total - modelNanos : 0)
+        }
+        if code == 404, let model = exchange.targetModel {
+            fail(context, exchange, status: .badRequest, type: "ValidationError",
+                 message: "Model \(model) is not in the artifacts of multi-model endpoint \(exchange.endpoint).")
+            return
         }
         guard (200..<300).contains(code) else {
             m.modelErrors.wrappingIncrement(ordering: .relaxed)

@@ -30,6 +30,15 @@ public final class VariantRoute: Sendable {
         self.metrics = metrics
     }
 
+    /// The instance a multi-model endpoint sends `model` to: always the same one while the
+    /// instance set is unchanged, so each model is loaded on one instance, not all of them.
+    func upstream(forModel model: String) -> Upstream? {
+        guard !upstreams.isEmpty else { return nil }
+        var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a
+        for b in model.utf8 { hash = (hash ^ UInt64(b)) &* 1_099_511_628_211 }
+        return upstreams[Int(hash % UInt64(upstreams.count))]
+    }
+
     func pickUpstream() -> Upstream? {
         guard !upstreams.isEmpty else { return nil }
         let i = next.loadThenWrappingIncrement(ordering: .relaxed)
@@ -49,15 +58,18 @@ public final class EndpointRoute: Sendable {
     let capture: CaptureWriter?
     /// Shadow variants: they get copies of requests, never a caller.
     let shadows: [ShadowRoute]
+    /// A multi-model endpoint: callers name a model; each model sticks to one instance.
+    let multiModel: Bool
 
     /// `variants` are the production variants only.
     init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0), capture: CaptureWriter? = nil,
-         shadows: [ShadowRoute] = []) {
+         shadows: [ShadowRoute] = [], multiModel: Bool = false) {
         self.name = name
         self.variants = variants
         self.refused = refused
         self.capture = capture
         self.shadows = shadows
+        self.multiModel = multiModel
         var sum = 0.0
         var c: [Double] = []
         for v in variants {

@@ -8,6 +8,8 @@ public struct Endpoint: Sendable, Equatable, Codable {
     public var variants: [Variant]
     /// Capture of requests and answers into the environment, in SageMaker's JSONL format.
     public var dataCapture: DataCapture?
+    /// A multi-model endpoint serves every artifact under a folder instead of named variants.
+    public var multiModel: MultiModel?
     public var description: String?
     public var location: SourceLocation?
 
@@ -32,6 +34,12 @@ public struct Endpoint: Sendable, Equatable, Codable {
             }
             a[p + "instances"] = .number(Double(v.instances))
         }
+        if let m = multiModel {
+            a["multi_model.artifacts"] = .string(m.artifacts)
+            a["multi_model.runtime"] = .string(m.runtime.rawValue)
+            a["multi_model.cache_models"] = .number(Double(m.cacheModels))
+            a["instances"] = .number(Double(m.instances))
+        }
         if let c = dataCapture {
             a["data_capture.sample_percent"] = .number(c.samplePercent)
             a["data_capture.capture"] = .string(c.modes.map(\.rawValue).joined(separator: ","))
@@ -49,17 +57,49 @@ public struct Endpoint: Sendable, Equatable, Codable {
         if path.hasSuffix(".weight") || path.hasSuffix(".shadow_sample_percent") { return "in place, no restart" }
         if path.hasSuffix(".instances") { return "adds or drains instances" }
         if path.hasPrefix("data_capture.") { return "in place, no restart" }
+        if path.hasPrefix("multi_model.") { return "blue/green: new instances start, traffic switches once they are healthy, old ones stop" }
+        if path == "instances" { return "adds or drains instances" }
         return nil
     }
 
-    static let laterKeys = ["multi_model", "instances", "rollout"]
+    static let laterKeys = ["rollout"]
     static let laterVariantKeys = ["rollout"]
 
-    static func read(name: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Endpoint? {
+    static func read(name: String, node: Node, stackDirectory: String, files: any SpecFileSystem,
+                     reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Endpoint? {
         let context = "endpoint '\(name)'"
         guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["variants", "data_capture", "description"], later: laterKeys, context: context)
+        let keys = reader.checkKeys(entries, allowed: ["variants", "multi_model", "instances", "data_capture", "description"], later: laterKeys, context: context)
         let description = keys["description"].flatMap { reader.literalString($0.value, what: "'description' of \(context)") }
+        if let m = keys["multi_model"] {
+            if let v = keys["variants"] {
+                reader.error(Diagnostic(at: v.keyLocation, "\(context) has both 'multi_model' and 'variants'",
+                                        hint: "a multi-model endpoint serves every artifact of its folder; drop 'variants', or drop 'multi_model'"))
+                return nil
+            }
+            var instances = 1
+            if let i = keys["instances"] {
+                guard let n = reader.integer(i.value, what: "'instances' of \(context)", resolve: resolve) else { return nil }
+                guard (1...64).contains(n) else {
+                    reader.error(.outOfRange("'instances' of \(context)", value: Double(n), range: "between 1 and 64", at: reader.location(i.value)))
+                    return nil
+                }
+                instances = n
+            }
+            guard var multi = MultiModel.read(m.value, context: "'multi_model' of \(context)", stackDirectory: stackDirectory,
+                                              reader: &reader, files: files, resolve: resolve) else { return nil }
+            multi.instances = instances
+            var capture: DataCapture?
+            if let c = keys["data_capture"] {
+                guard let parsed = DataCapture.read(c.value, context: "'data_capture' of \(context)", reader: &reader, resolve: resolve) else { return nil }
+                capture = parsed
+            }
+            return Endpoint(name: name, variants: [], dataCapture: capture, multiModel: multi, description: description, location: reader.location(node))
+        }
+        if let i = keys["instances"] {
+            reader.error(Diagnostic(at: i.keyLocation, "'instances' on \(context) belongs to a multi-model endpoint",
+                                    hint: "set 'instances' on each variant instead"))
+        }
         guard let variantsEntry = keys["variants"] else {
             reader.error(.missingKey("variants", in: context, at: reader.location(node),
                                      hint: "add 'variants: {main: {model: MODEL, weight: 1, instances: 1}}'"))
@@ -218,5 +258,58 @@ public struct DataCapture: Sendable, Equatable, Codable {
         if let csv = list("csv_content_types") { capture.csvContentTypes = csv }
         if let json = list("json_content_types") { capture.jsonContentTypes = json }
         return ok ? capture : nil
+    }
+}
+
+/// A multi-model endpoint: every artifact under a folder, picked per request by the caller's
+/// `TargetModel` (a path relative to the folder), loaded on first use and evicted least recently
+/// used beyond `cacheModels` per instance. As with SageMaker's S3 prefix, the folder is read live:
+/// adding a model file needs no apply.
+public struct MultiModel: Sendable, Equatable, Codable {
+    /// The folder as written in the stack.
+    public var artifacts: String
+    public var artifactsPath: String
+    public var runtime: Model.Runtime
+    public var cacheModels: Int
+    public var instances: Int = 1
+
+    static func read(_ node: Node, context: String, stackDirectory: String, reader: inout NodeReader,
+                     files: any SpecFileSystem, resolve: ([String]) -> Resolution) -> MultiModel? {
+        guard let entries = reader.mapping(node, what: context) else { return nil }
+        let keys = reader.checkKeys(entries, allowed: ["artifacts", "runtime", "cache"], context: context)
+        guard let a = keys["artifacts"], let folder = reader.literalString(a.value, what: "'artifacts' of \(context)") else {
+            if keys["artifacts"] == nil {
+                reader.error(.missingKey("artifacts", in: context, at: reader.location(node), hint: "add 'artifacts: path/to/models/' (a folder)"))
+            }
+            return nil
+        }
+        let resolved = PathMath.resolve(folder, against: stackDirectory)
+        guard files.isDirectory(resolved) else {
+            reader.error(.missingFile(folder, resolved: resolved, what: "artifact folder of \(context)", at: reader.location(a.value)))
+            return nil
+        }
+        var runtime = Model.Runtime.linear
+        if let r = keys["runtime"] {
+            guard let text = reader.literalString(r.value, what: "'runtime' of \(context)") else { return nil }
+            guard let parsed = Model.Runtime(rawValue: text) else {
+                reader.error(Diagnostic(at: reader.location(r.value), "unknown runtime '\(text)' for \(context)",
+                                        hint: "use one of: \(Model.Runtime.allCases.map(\.rawValue).joined(separator: ", "))"))
+                return nil
+            }
+            runtime = parsed
+        }
+        var cacheModels = 100
+        if let c = keys["cache"], let ce = reader.mapping(c.value, what: "'cache' of \(context)") {
+            let ck = reader.checkKeys(ce, allowed: ["models"], context: "'cache' of \(context)")
+            if let m = ck["models"] {
+                guard let n = reader.integer(m.value, what: "'cache.models' of \(context)", resolve: resolve) else { return nil }
+                guard n >= 1 else {
+                    reader.error(.outOfRange("'cache.models' of \(context)", value: Double(n), range: "at least 1", at: reader.location(m.value)))
+                    return nil
+                }
+                cacheModels = n
+            }
+        }
+        return MultiModel(artifacts: folder, artifactsPath: resolved, runtime: runtime, cacheModels: cacheModels)
     }
 }

@@ -6,7 +6,7 @@ import Services
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one of the local provider's services (started by apply).",
-        shouldDisplay: false, subcommands: [Environment.self, Model.self])
+        shouldDisplay: false, subcommands: [Environment.self, Model.self, MultiModel.self])
 
     struct Environment: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The environment host: AWS-compatible URL, control API, supervisor.")
@@ -15,6 +15,18 @@ struct Serve: AsyncParsableCommand {
 
         func run() throws {
             try EnvironmentHost(directory: dir, port: port).run()
+        }
+    }
+
+    struct MultiModel: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "multi-model", abstract: "A multi-model server on $SAGEMAKER_BIND_TO_PORT.")
+        @Option var runtime: String = "linear"
+        @Option var artifacts: String
+        @Option(name: .customLong("cache-models")) var cacheModels: Int = 100
+
+        func run() throws {
+            let port = ProcessInfo.processInfo.environment["SAGEMAKER_BIND_TO_PORT"].flatMap(Int.init) ?? 8080
+            try MultiModelServer(directory: artifacts, runtime: runtime, cacheModels: cacheModels, port: port).run()
         }
     }
 

@@ -74,6 +74,11 @@ final class LocalFiles: SpecFileSystem, @unchecked Sendable {
         hashes[absolutePath] = hash
         return hash
     }
+
+    func isDirectory(_ absolutePath: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: absolutePath, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
 }
 
 /// A stack loaded from disk, with what the commands need around it.

@@ -1,0 +1,155 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The models a multi-model server keeps loaded: least recently used goes first beyond `capacity`.
+/// Touched only from the server's one event loop.
+final class ModelCache {
+    let directory: String
+    let runtime: String
+    let capacity: Int
+    private var loaded: [String: any Predictor] = [:]
+    private var order: [String] = []  // least recently used first
+    private(set) var loads = 0
+    private(set) var evictions = 0
+    private(set) var hits = 0
+
+    init(directory: String, runtime: String, capacity: Int) {
+        self.directory = directory
+        self.runtime = runtime
+        self.capacity = capacity
+    }
+
+    enum Failure: Error { case notFound(String), invalid(String) }
+
+    /// The model for a caller's TargetModel (a path relative to the folder), loaded if need be.
+    func model(_ name: String) throws -> any Predictor {
+        if let m = loaded[name] {
+            hits += 1
+            if order.last != name, let i = order.firstIndex(of: name) {
+                order.remove(at: i)
+                order.append(name)
+            }
+            return m
+        }
+        // A relative path that stays inside the folder.
+        guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else { throw Failure.notFound(name) }
+        let path = directory + "/" + name
+        guard FileManager.default.fileExists(atPath: path) else { throw Failure.notFound(name) }
+        let model: any Predictor
+        do { model = try Runtimes.load(runtime: runtime, path: path) } catch { throw Failure.invalid("\(error)") }
+        loads += 1
+        loaded[name] = model
+        order.append(name)
+        while order.count > capacity {
+            loaded[order.removeFirst()] = nil
+            evictions += 1
+        }
+        return model
+    }
+
+    var loadedNames: [String] { order }
+}
+
+/// A model server for a multi-model endpoint, with the SageMaker multi-model container API's
+/// invoke path: `POST /models/{name}/invoke` runs the named model (loading it on first use),
+/// `GET /models` lists what is loaded, `GET /ping` answers when the server is up.
+public struct MultiModelServer {
+    public var directory: String
+    public var runtime: String
+    public var cacheModels: Int
+    public var port: Int
+
+    public init(directory: String, runtime: String, cacheModels: Int, port: Int) {
+        self.directory = directory
+        self.runtime = runtime
+        self.cacheModels = cacheModels
+        self.port = port
+    }
+
+    public func run() throws -> Never {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let cache = ModelCache(directory: directory, runtime: runtime, capacity: cacheModels)
+        let channel = try HTTPServer.bind(group: group, port: port) { _ in MultiModelHandler(cache: cache) }
+        print("multi-model server listening on 127.0.0.1:\(port) (\(runtime) models under \(directory), cache \(cacheModels))")
+        fflushStdout()
+        waitForSignal {
+            try? channel.close().wait()
+            print("multi-model server on port \(port) stopped after \(cache.loads) loads, \(cache.evictions) evictions, \(cache.hits) hits")
+            fflushStdout()
+            _exit(0)
+        }
+    }
+}
+
+final class MultiModelHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let cache: ModelCache
+    var head: HTTPRequestHead?
+    var body: ByteBuffer?
+
+    init(cache: ModelCache) { self.cache = cache }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+        case .body(var b):
+            if body == nil { body = b } else { body!.writeBuffer(&b) }
+        case .end:
+            guard let head else { return }
+            respond(context, head)
+            self.head = nil
+            body = nil
+        }
+    }
+
+    func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let keepAlive = head.isKeepAlive
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if head.method == .GET, path == "/ping" {
+            writeResponse(context, status: .ok, body: nil, keepAlive: keepAlive)
+            return
+        }
+        if head.method == .GET, path == "/models" {
+            let list = cache.loadedNames.map { "{\"modelName\":\(jsonString($0))}" }.joined(separator: ",")
+            var b = context.channel.allocator.buffer(capacity: 64)
+            b.writeString("{\"models\":[\(list)],\"loads\":\(cache.loads),\"evictions\":\(cache.evictions),\"hits\":\(cache.hits)}")
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            writeResponse(context, status: .ok, headers: headers, body: b, keepAlive: keepAlive)
+            return
+        }
+        guard head.method == .POST, path.hasPrefix("/models/"), path.hasSuffix("/invoke") else {
+            text(context, .notFound, "not found: \(head.method) \(path)", keepAlive)
+            return
+        }
+        let encoded = Substring(path.dropFirst("/models/".count).dropLast("/invoke".count))
+        let name = String(encoded.removingPercentEncoding)
+        let model: any Predictor
+        do {
+            model = try cache.model(name)
+        } catch ModelCache.Failure.notFound(let n) {
+            text(context, .notFound, "model '\(n)' is not in the endpoint's artifact folder", keepAlive)
+            return
+        } catch {
+            text(context, .badRequest, "model '\(name)' cannot be loaded: \(error)", keepAlive)
+            return
+        }
+        let handler = ModelServerHandler(model: model)
+        handler.body = body
+        handler.invoke(context, head, keepAlive: keepAlive)
+    }
+
+    func text(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ message: String, _ keepAlive: Bool) {
+        var b = context.channel.allocator.buffer(capacity: message.utf8.count)
+        b.writeString(message)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        writeResponse(context, status: status, headers: headers, body: b, keepAlive: keepAlive)
+    }
+}
