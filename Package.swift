@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ServicesTests",
-            dependencies: ["Services", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["Services", "EnvironmentAPI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Atomics", package: "swift-atomics")]
         ),
     ]
 )

@@ -107,8 +107,12 @@ public struct VariantConfiguration: Sendable, Equatable, Codable {
     public var instances: Int
     /// Set for a shadow variant: the percent of requests it receives a copy of.
     public var shadowSamplePercent: Double?
+    /// Set for a variant rolled out progressively.
+    public var rollout: RolloutConfiguration?
 
-    public init(name: String, model: String, modelSHA256: String, weight: Double, instances: Int, shadowSamplePercent: Double? = nil) {
+    public init(name: String, model: String, modelSHA256: String, weight: Double, instances: Int, shadowSamplePercent: Double? = nil,
+                rollout: RolloutConfiguration? = nil) {
+        self.rollout = rollout
         self.name = name
         self.model = model
         self.modelSHA256 = modelSHA256
@@ -141,6 +145,47 @@ public struct InstanceStatus: Sendable, Equatable, Codable {
     }
 }
 
+/// A progressive rollout: the shares (percent) the variant moves through, the time at each, and the
+/// limits that roll it back.
+public struct RolloutConfiguration: Sendable, Equatable, Codable {
+    public var steps: [Double]
+    public var bakeSeconds: Double
+    public var maxErrorRate: Double?
+    public var maxP99LatencyMs: Double?
+    public var minRequests: Int
+
+    public init(steps: [Double], bakeSeconds: Double, maxErrorRate: Double?, maxP99LatencyMs: Double?, minRequests: Int) {
+        self.steps = steps
+        self.bakeSeconds = bakeSeconds
+        self.maxErrorRate = maxErrorRate
+        self.maxP99LatencyMs = maxP99LatencyMs
+        self.minRequests = minRequests
+    }
+}
+
+/// Where a rollout stands.
+public struct RolloutStatus: Sendable, Equatable, Codable {
+    public var config: RolloutConfiguration
+    /// progressing, completed or rolled_back.
+    public var state: String
+    /// The current step (0-based) while progressing.
+    public var step: Int?
+    /// The variant's share of traffic now, in percent.
+    public var share: Double
+    public var reason: String?
+    /// What happened, oldest first.
+    public var history: [String]
+
+    public init(config: RolloutConfiguration, state: String, step: Int?, share: Double, reason: String?, history: [String]) {
+        self.config = config
+        self.state = state
+        self.step = step
+        self.share = share
+        self.reason = reason
+        self.history = history
+    }
+}
+
 /// A variant's counters since its endpoint was created.
 public struct VariantMetricsSummary: Sendable, Equatable, Codable {
     public var invocations: UInt64
@@ -170,9 +215,11 @@ public struct VariantStatus: Sendable, Equatable, Codable {
     public var instances: [InstanceStatus]
     public var metrics: VariantMetricsSummary?
     public var shadowSamplePercent: Double?
+    public var rollout: RolloutStatus?
 
     public init(name: String, model: String, modelSHA256: String, weight: Double, desiredInstances: Int, instances: [InstanceStatus],
-                metrics: VariantMetricsSummary? = nil, shadowSamplePercent: Double? = nil) {
+                metrics: VariantMetricsSummary? = nil, shadowSamplePercent: Double? = nil, rollout: RolloutStatus? = nil) {
+        self.rollout = rollout
         self.name = name
         self.model = model
         self.modelSHA256 = modelSHA256

@@ -138,6 +138,19 @@ public enum StackSchema {
             "model": {"type": "string", "description": "Name of one of the stack's models."},
             "weight": {"oneOf": [{"type": "number", "minimum": 0}, {"$ref": "#/$defs/expression"}], "description": "Share of traffic is weight / sum of weights (default 1)."},
             "instances": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 64}, {"$ref": "#/$defs/expression"}], "description": "Model-server processes (default 1)."},
+            "rollout": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["steps"],
+              "description": "Move this variant's share of traffic through 'steps' (percent), rolling back by itself when a limit is crossed.",
+              "properties": {
+                "steps": {"type": "array", "minItems": 1, "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}},
+                "bake": {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^[0-9.]+(ms|s|m|h)$"}]},
+                "max_error_rate": {"type": "number", "minimum": 0, "maximum": 1},
+                "max_p99_latency": {"oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": "^[0-9.]+(ms|s|m|h)$"}]},
+                "min_requests": {"type": "integer", "minimum": 1}
+              }
+            },
             "shadow": {
               "description": "Makes this a shadow variant: it gets a copy of a sampled share of requests; its answers never reach callers.",
               "oneOf": [{"const": true}, {"type": "object", "additionalProperties": false,

@@ -1,4 +1,5 @@
 import Atomics
+import EnvironmentAPI
 import Foundation
 import NIOCore
 @testable import Services
@@ -146,4 +147,42 @@ let tinyXGBoost = #"""
     #expect(Array(bytes[(12 + headers)..<(total - 4)]) == Array("hi".utf8))
     let tail = UInt32(bytes[total - 4]) << 24 | UInt32(bytes[total - 3]) << 16 | UInt32(bytes[total - 2]) << 8 | UInt32(bytes[total - 1])
     #expect(tail == CRC32.checksum(bytes[0..<(total - 4)]))
+}
+
+let rolloutSettings = RolloutConfiguration(steps: [10, 50, 100], bakeSeconds: 30, maxErrorRate: 0.05, maxP99LatencyMs: 50, minRequests: 20)
+
+@Test func aHealthyRolloutStepsThroughAfterEachBakeAndCompletes() {
+    var r = RolloutProgress(config: rolloutSettings, now: 0)
+    #expect(r.share == 10)
+    #expect(r.evaluate(now: 29, requests: 100, errors: 1, p99Ms: 1) == .none)
+    #expect(r.evaluate(now: 30, requests: 100, errors: 1, p99Ms: 1) == .advanced(toStep: 1))
+    #expect(r.share == 50)
+    #expect(r.evaluate(now: 60, requests: 0, errors: 0, p99Ms: nil) == .advanced(toStep: 2))
+    #expect(r.evaluate(now: 90, requests: 5, errors: 0, p99Ms: nil) == .completed)
+    #expect(r.share == 100 && r.status == "completed")
+    #expect(r.evaluate(now: 200, requests: 100, errors: 100, p99Ms: 900) == .none)
+}
+
+@Test func aRolloutRollsBackOnErrorsOrLatencyOnceItHasSeenEnoughRequests() {
+    var r = RolloutProgress(config: rolloutSettings, now: 0)
+    #expect(r.evaluate(now: 1, requests: 10, errors: 10, p99Ms: nil) == .none)  // too few to judge
+    guard case .rolledBack(let why) = r.evaluate(now: 2, requests: 20, errors: 2, p99Ms: 1) else {
+        Issue.record("expected a rollback")
+        return
+    }
+    #expect(why.contains("error rate 0.1 over 20 requests at step 1 (10%)"))
+    #expect(r.share == 0 && r.status == "rolled_back")
+    var slow = RolloutProgress(config: rolloutSettings, now: 0)
+    guard case .rolledBack(let reason) = slow.evaluate(now: 1, requests: 40, errors: 0, p99Ms: 100) else {
+        Issue.record("expected a rollback")
+        return
+    }
+    #expect(reason.contains("p99 model latency 100.0 ms"))
+}
+
+@Test func rolloutWeightsGiveTheRestToTheOthersByTheirWeights() {
+    var r = RolloutProgress(config: rolloutSettings, now: 0)
+    #expect(r.weights(declared: [("a", 3), ("b", 1), ("new", 0)], rollingOut: "new") == ["new": 10, "a": 67.5, "b": 22.5])
+    _ = r.evaluate(now: 1, requests: 50, errors: 50, p99Ms: nil)
+    #expect(r.weights(declared: [("a", 3), ("new", 0)], rollingOut: "new") == ["new": 0, "a": 100])
 }

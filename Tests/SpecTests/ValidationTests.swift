@@ -82,12 +82,19 @@ let validationCases: [ValidationCase] = [
         """, expected: ["3:16: 'command' of model 'a' must be a non-empty list",
                         "4:25: 'artifact' of model 'b' only goes with a built-in 'runtime'",
                         "4:60: 'startup_timeout' of model 'b' must be a duration such as 30s or 2m"]),
-    ValidationCase(name: "feature not built yet", yaml: validHeader + """
+    ValidationCase(name: "rollouts are checked", yaml: validHeader + """
         endpoints:
           e:
-            rollout: {steps: [10, 50]}
-            variants: {a: {model: m1}}
-        """, expected: ["7:5: 'rollout' in endpoint 'e' is not supported"]),
+            variants:
+              a: {model: m1}
+              b: {model: m2, weight: 3, rollout: {steps: [10, 50]}}
+          f:
+            variants:
+              a: {model: m1}
+              b: {model: m2, rollout: {steps: [50, 10], max_error_rate: 2}}
+        """, expected: ["9:22: variant 'b' of endpoint 'e' rolls out, so its share follows 'rollout.steps', not 'weight'",
+                        "13:39: 'steps' of 'rollout' of variant 'b' of endpoint 'f' must rise",
+                        "13:65: 'max_error_rate' of 'rollout' of variant 'b' of endpoint 'f' must be between 0 and 1"]),
     ValidationCase(name: "shadow variants take no weight and cannot stand alone", yaml: validHeader + """
         endpoints:
           e:

@@ -58,6 +58,13 @@ public struct LocalProvider: Provider {
                 a[p + "model_sha256"] = .string(v.modelSHA256)
                 if let shadow = v.shadowSamplePercent {
                     a[p + "shadow_sample_percent"] = .number(shadow)
+                } else if let r = v.rollout?.config {
+                    // The configured rollout, not where it stands: progress is not drift.
+                    a[p + "rollout.steps"] = .string(r.steps.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: ","))
+                    a[p + "rollout.bake_seconds"] = .number(r.bakeSeconds)
+                    if let e = r.maxErrorRate { a[p + "rollout.max_error_rate"] = .number(e) }
+                    if let l = r.maxP99LatencyMs { a[p + "rollout.max_p99_latency_ms"] = .number(l) }
+                    a[p + "rollout.min_requests"] = .number(Double(r.minRequests))
                 } else {
                     a[p + "weight"] = .number(v.weight)
                 }
@@ -146,7 +153,9 @@ public struct LocalProvider: Provider {
         let variants = endpoint.variants.map { v in
             VariantConfiguration(name: v.name, model: v.model, modelSHA256: spec.attributes["variants.\(v.name).model_sha256"].flatMap {
                 if case .string(let s) = $0 { return s } else { return nil }
-            } ?? "", weight: v.weight, instances: v.instances, shadowSamplePercent: v.shadowSamplePercent)
+            } ?? "", weight: v.weight, instances: v.instances, shadowSamplePercent: v.shadowSamplePercent,
+            rollout: v.rollout.map { RolloutConfiguration(steps: $0.steps, bakeSeconds: $0.bakeSeconds, maxErrorRate: $0.maxErrorRate,
+                                                            maxP99LatencyMs: $0.maxP99LatencyMs, minRequests: $0.minRequests) })
         }
         let capture = endpoint.dataCapture.map {
             CaptureConfiguration(samplePercent: $0.samplePercent, captureInput: $0.modes.contains(.input), captureOutput: $0.modes.contains(.output),

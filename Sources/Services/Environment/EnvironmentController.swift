@@ -37,6 +37,7 @@ public actor EnvironmentController {
         var capture: CaptureWriter?
         /// Per shadow variant: its comparison and its kept outputs, across configuration changes.
         var shadows: [String: (stats: ShadowStats, outputs: ShadowOutputs)] = [:]
+        var rollout: RolloutRun?
     }
 
     let directory: String
@@ -198,7 +199,22 @@ public actor EnvironmentController {
             }()
         }
         let retiredShadows = (old?.shadows ?? [:]).filter { shadows[$0.key] == nil }.map(\.value.outputs)
-        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep, capture: capture, shadows: shadows)
+        // A rollout goes on across applies that leave it alone; a new model or new rollout
+        // settings start it again from its first step.
+        var rollout: RolloutRun?
+        if let v = config.variants.first(where: { $0.rollout != nil }), let settings = v.rollout {
+            if let run = old?.rollout, run.variant == v.name, run.progress.config == settings, run.model == resolved[v.name] {
+                rollout = run
+            } else {
+                let run = RolloutRun(variant: v.name, model: resolved[v.name], config: settings, now: Date().timeIntervalSince1970,
+                                     metrics: metrics.variant(config.name, v.name))
+                let note = "started: step 1 of \(settings.steps.count) (\(formatWeight(settings.steps[0]))%), \(formatWeight(settings.bakeSeconds))s each"
+                run.history.append("\(Self.stamp()) \(note)")
+                recordEvent("RolloutStarted", endpoint: config.name, variant: v.name, detail: note)
+                rollout = run
+            }
+        }
+        endpoints[config.name] = EndpointEntry(config: config, models: resolved, instances: keep, capture: capture, shadows: shadows, rollout: rollout)
         publish(config.name)
         for outputs in retiredShadows { DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { outputs.close() } }
         if let retired { retire(retired) }
@@ -276,8 +292,12 @@ public actor EnvironmentController {
             table.set(nil, for: endpoint)
             return
         }
+        let weights = entry.rollout.map { run in
+            run.progress.weights(declared: entry.config.variants.filter { $0.shadowSamplePercent == nil }.map { ($0.name, $0.weight) },
+                                 rollingOut: run.variant)
+        }
         func route(_ v: VariantConfiguration) -> VariantRoute {
-            VariantRoute(name: v.name, weight: v.weight,
+            VariantRoute(name: v.name, weight: weights?[v.name] ?? v.weight,
                          upstreams: (entry.instances[v.name] ?? []).filter { $0.lifecycle.state == .healthy }.map(\.upstream),
                          metrics: metrics.variant(endpoint, v.name))
         }
@@ -436,6 +456,50 @@ public actor EnvironmentController {
         return true
     }
 
+    // MARK: rollouts
+
+    /// One look at every progressing rollout: level-based, run every 200 ms by the host.
+    func tickRollouts() {
+        let now = Date().timeIntervalSince1970
+        for (name, entry) in endpoints {
+            guard let run = entry.rollout, case .stepping = run.progress.phase else { continue }
+            let m = metrics.variant(name, run.variant)
+            let seen = run.sinceStep(m)
+            let decision = run.progress.evaluate(now: now, requests: seen.requests, errors: seen.errors, p99Ms: seen.p99Ms)
+            let note: String
+            let event: String
+            switch decision {
+            case .none:
+                continue
+            case .advanced(let step):
+                note = "step \(step + 1) of \(run.progress.config.steps.count): \(formatWeight(run.progress.share))% of traffic"
+                event = "RolloutStepAdvanced"
+                run.rebase(m)
+            case .completed:
+                note = "completed at \(formatWeight(run.progress.share))% of traffic"
+                event = "RolloutCompleted"
+            case .rolledBack(let reason):
+                note = "rolled back: \(reason)"
+                event = "RolloutRolledBack"
+            }
+            run.history.append("\(Self.stamp()) \(note)")
+            log("endpoint \(name): rollout of \(run.variant) \(note)")
+            recordEvent(event, endpoint: name, variant: run.variant, detail: note)
+            publish(name)
+        }
+    }
+
+    /// Appends an event to `events.jsonl` in the environment folder.
+    func recordEvent(_ type: String, endpoint: String, variant: String, detail: String) {
+        let line = "{\"time\":\(jsonString(Self.stamp())),\"type\":\(jsonString(type)),\"endpoint\":\(jsonString(endpoint)),\"variant\":\(jsonString(variant)),\"detail\":\(jsonString(detail))}\n"
+        let fd = open(directory + "/events.jsonl", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    static func stamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+
     // MARK: reading
 
     func status(_ name: String) -> EndpointStatus? {
@@ -448,7 +512,8 @@ public actor EnvironmentController {
             VariantStatus(name: v.name, model: v.model, modelSHA256: entry.models[v.name]?.sha256 ?? v.modelSHA256, weight: v.weight,
                           desiredInstances: v.instances,
                           instances: (entry.instances[v.name] ?? []).map(Self.instanceStatus),
-                          metrics: metrics.summary(name, v.name), shadowSamplePercent: v.shadowSamplePercent)
+                          metrics: metrics.summary(name, v.name), shadowSamplePercent: v.shadowSamplePercent,
+                          rollout: entry.rollout.flatMap { $0.variant == v.name ? $0.status : nil })
         })
     }
 

@@ -50,6 +50,13 @@ public struct EnvironmentHost {
             ControlHandler(controller: controller, onShutdown: { DispatchQueue.global().asyncAfter(deadline: .now() + 0.01, execute: stop) })
         }
         let controlPort = control.localAddress?.port ?? 0
+        // Rollouts are supervised level-based: look at each every 200 ms.
+        Task {
+            while true {
+                try? await Task.sleep(nanoseconds: 200_000_000)
+                await controller.tickRollouts()
+            }
+        }
         let semaphore = DispatchSemaphore(value: 0)
         Task {
             await controller.setAWSPort(awsPort)

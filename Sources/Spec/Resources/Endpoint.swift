@@ -29,6 +29,12 @@ public struct Endpoint: Sendable, Equatable, Codable {
             a[p + "model_sha256"] = .string(modelHashes[v.model] ?? "")
             if let shadow = v.shadowSamplePercent {
                 a[p + "shadow_sample_percent"] = .number(shadow)
+            } else if let r = v.rollout {
+                a[p + "rollout.steps"] = .string(r.steps.map(formatNumber).joined(separator: ","))
+                a[p + "rollout.bake_seconds"] = .number(r.bakeSeconds)
+                if let e = r.maxErrorRate { a[p + "rollout.max_error_rate"] = .number(e) }
+                if let l = r.maxP99LatencyMs { a[p + "rollout.max_p99_latency_ms"] = .number(l) }
+                a[p + "rollout.min_requests"] = .number(Double(r.minRequests))
             } else {
                 a[p + "weight"] = .number(v.weight)
             }
@@ -57,13 +63,14 @@ public struct Endpoint: Sendable, Equatable, Codable {
         if path.hasSuffix(".weight") || path.hasSuffix(".shadow_sample_percent") { return "in place, no restart" }
         if path.hasSuffix(".instances") { return "adds or drains instances" }
         if path.hasPrefix("data_capture.") { return "in place, no restart" }
+        if path.contains(".rollout.") { return "restarts the rollout from its first step" }
         if path.hasPrefix("multi_model.") { return "blue/green: new instances start, traffic switches once they are healthy, old ones stop" }
         if path == "instances" { return "adds or drains instances" }
         return nil
     }
 
-    static let laterKeys = ["rollout"]
-    static let laterVariantKeys = ["rollout"]
+    static let laterKeys: [String] = []
+    static let laterVariantKeys: [String] = []
 
     static func read(name: String, node: Node, stackDirectory: String, files: any SpecFileSystem,
                      reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Endpoint? {
@@ -122,10 +129,21 @@ public struct Endpoint: Sendable, Equatable, Codable {
             }
         }
         let production = variants.filter { $0.shadowSamplePercent == nil }
+        let rollouts = variants.filter { $0.rollout != nil }
+        if rollouts.count > 1 {
+            reader.error(Diagnostic(at: rollouts[1].location, "\(context) rolls out more than one variant ('\(rollouts.map(\.name).joined(separator: "', '"))')",
+                                    hint: "roll out one variant at a time"))
+            failed = true
+        }
+        if !failed, rollouts.count == 1, production.count < 2 {
+            reader.error(Diagnostic(at: rollouts[0].location, "variant '\(rollouts[0].name)' of \(context) rolls out, but there is no other production variant to take traffic from",
+                                    hint: "keep the current variant beside the one rolling out"))
+            failed = true
+        }
         if !failed, production.isEmpty {
             reader.error(Diagnostic(at: reader.location(variantsEntry.value), "every variant of endpoint '\(name)' is a shadow, so no variant can answer callers",
                                     hint: "give the endpoint at least one production variant (one without 'shadow')"))
-        } else if !failed, production.allSatisfy({ $0.weight == 0 }) {
+        } else if !failed, production.filter({ $0.rollout == nil }).allSatisfy({ $0.weight == 0 }) {
             reader.error(.weightsAllZero(endpoint: name, at: reader.location(variantsEntry.value)))
         }
         var capture: DataCapture?
@@ -148,13 +166,15 @@ public struct Variant: Sendable, Equatable, Codable {
     /// Set for a shadow variant: the share of requests (percent) it receives a copy of. Its answers
     /// never reach callers; it takes no weight.
     public var shadowSamplePercent: Double?
+    /// Set for a variant rolled out progressively; its share then follows the rollout's steps.
+    public var rollout: Rollout?
     public var location: SourceLocation?
     public var modelLocation: SourceLocation?
 
     static func read(name: String, endpoint: String, node: Node, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Variant? {
         let context = "variant '\(name)' of endpoint '\(endpoint)'"
         guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["model", "weight", "instances", "shadow"], later: Endpoint.laterVariantKeys, context: context)
+        let keys = reader.checkKeys(entries, allowed: ["model", "weight", "instances", "shadow", "rollout"], later: Endpoint.laterVariantKeys, context: context)
         var ok = true
         var model = ""
         if let m = keys["model"] {
@@ -204,8 +224,24 @@ public struct Variant: Sendable, Equatable, Codable {
                 }
             } else { ok = false }
         }
+        var rollout: Rollout?
+        if let r = keys["rollout"] {
+            if shadow != nil {
+                reader.error(Diagnostic(at: r.keyLocation, "shadow variant '\(name)' of endpoint '\(endpoint)' cannot roll out", hint: "remove 'rollout' or 'shadow'"))
+                ok = false
+            } else if let w = keys["weight"] {
+                reader.error(Diagnostic(at: w.keyLocation, "variant '\(name)' of endpoint '\(endpoint)' rolls out, so its share follows 'rollout.steps', not 'weight'",
+                                        hint: "remove 'weight'"))
+                ok = false
+            } else if let parsed = Rollout.read(r.value, context: "'rollout' of \(context)", reader: &reader, resolve: resolve) {
+                rollout = parsed
+            } else {
+                ok = false
+            }
+        }
         guard ok else { return nil }
-        return Variant(name: name, model: model, weight: shadow == nil ? weight : 0, instances: instances, shadowSamplePercent: shadow,
+        return Variant(name: name, model: model, weight: shadow == nil && rollout == nil ? weight : 0, instances: instances, shadowSamplePercent: shadow,
+                       rollout: rollout,
                        location: reader.location(node), modelLocation: keys["model"].flatMap { reader.location($0.value) })
     }
 }
@@ -311,5 +347,64 @@ public struct MultiModel: Sendable, Equatable, Codable {
             }
         }
         return MultiModel(artifacts: folder, artifactsPath: resolved, runtime: runtime, cacheModels: cacheModels)
+    }
+}
+
+/// A progressive rollout of a variant: its share of traffic moves through `steps` (percent), held
+/// for `bakeSeconds` each; the other production variants share the rest by their weights. When a
+/// step's error rate or p99 model latency crosses a limit (judged once `minRequests` requests have
+/// been seen in the step), the environment rolls back by itself: the variant gets no traffic and
+/// the others their weights. Passing the last step completes the rollout.
+public struct Rollout: Sendable, Equatable, Codable {
+    public var steps: [Double]
+    public var bakeSeconds: Double
+    /// Errors (5xx and model errors) over requests in a step.
+    public var maxErrorRate: Double?
+    public var maxP99LatencyMs: Double?
+    public var minRequests: Int
+
+    static func read(_ node: Node, context: String, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Rollout? {
+        guard let entries = reader.mapping(node, what: context) else { return nil }
+        let keys = reader.checkKeys(entries, allowed: ["steps", "bake", "max_error_rate", "max_p99_latency", "min_requests"], context: context)
+        var ok = true
+        var steps: [Double] = []
+        if let s = keys["steps"] {
+            if case .sequence(let seq) = s.value, !seq.isEmpty {
+                for item in seq {
+                    if let n = reader.number(item, what: "a step of \(context)", resolve: resolve) { steps.append(n) } else { ok = false }
+                }
+                if ok, !(steps.allSatisfy { $0 > 0 && $0 <= 100 } && zip(steps, steps.dropFirst()).allSatisfy { $0 < $1 }) {
+                    reader.error(Diagnostic(at: reader.location(s.value), "'steps' of \(context) must rise, each above 0 and at most 100",
+                                            hint: "for example steps: [10, 25, 50, 100]"))
+                    ok = false
+                }
+            } else {
+                reader.error(.wrongType("'steps' of \(context)", expected: "a non-empty list of percentages", found: NodeReader.describe(s.value), at: reader.location(s.value)))
+                ok = false
+            }
+        } else {
+            reader.error(.missingKey("steps", in: context, at: reader.location(node), hint: "add 'steps: [10, 50, 100]' (percent of traffic)"))
+            ok = false
+        }
+        var bake = 60.0
+        if let b = keys["bake"] {
+            if let d = reader.duration(b.value, what: "'bake' of \(context)", resolve: resolve), d >= 0 { bake = d } else { ok = false }
+        }
+        var maxError: Double?
+        if let e = keys["max_error_rate"] {
+            if let n = reader.number(e.value, what: "'max_error_rate' of \(context)", resolve: resolve), (0...1).contains(n) { maxError = n } else {
+                if let n = e.value.float { reader.error(.outOfRange("'max_error_rate' of \(context)", value: n, range: "between 0 and 1", at: reader.location(e.value))) }
+                ok = false
+            }
+        }
+        var maxLatency: Double?
+        if let l = keys["max_p99_latency"] {
+            if let d = reader.duration(l.value, what: "'max_p99_latency' of \(context)", resolve: resolve), d > 0 { maxLatency = d * 1000 } else { ok = false }
+        }
+        var minRequests = 20
+        if let m = keys["min_requests"] {
+            if let n = reader.integer(m.value, what: "'min_requests' of \(context)", resolve: resolve), n >= 1 { minRequests = n } else { ok = false }
+        }
+        return ok ? Rollout(steps: steps, bakeSeconds: bake, maxErrorRate: maxError, maxP99LatencyMs: maxLatency, minRequests: minRequests) : nil
     }
 }

@@ -54,6 +54,15 @@ struct Status: AsyncParsableCommand {
             }
         }
         table(rows)
+        for e in snapshot.endpoints {
+            for v in e.variants {
+                guard let r = v.rollout else { continue }
+                let where_ = r.step.map { "step \($0 + 1) of \(r.config.steps.count), " } ?? ""
+                Console.out("\nrollout of endpoints.\(e.name) variant '\(v.name)': \(r.state.replacingOccurrences(of: "_", with: " ")), \(where_)\(formatNumber(r.share))% of traffic")
+                if let reason = r.reason { Console.out("  why: \(reason)") }
+                for h in r.history { Console.out("  \(h)") }
+            }
+        }
         let traffic = snapshot.endpoints.flatMap { e in e.variants.compactMap { v in v.metrics.map { (e.name, v.name, $0) } } }
         guard !traffic.isEmpty else { return }
         Console.out("\ntraffic since the endpoint was created (Prometheus: http://127.0.0.1:\(snapshot.awsPort)/metrics):")
