@@ -30,6 +30,7 @@ public struct ModelRegistration: Sendable, Equatable, Codable {
     /// A multi-model server: the folder it serves and how many models each instance keeps loaded.
     public var multiModelDirectory: String?
     public var cacheModels: Int?
+    public var cacheMemoryMB: Int?
 
     public init(name: String, sha256: String, runtime: String? = nil, artifactPath: String? = nil, command: [String]? = nil,
                 environment: [String: String]? = nil, workingDirectory: String? = nil, startupTimeout: Double? = nil, probe: Probe? = nil) {
@@ -70,12 +71,20 @@ public struct MultiModelConfiguration: Sendable, Equatable, Codable {
     public var directory: String
     public var runtime: String
     public var cacheModels: Int
+    public var cacheMemoryMB: Int?
     public var instances: Int
+    /// A registered model with a command, serving the multi-model container API.
+    public var server: String?
+    public var serverSHA256: String?
 
-    public init(directory: String, runtime: String, cacheModels: Int, instances: Int) {
+    public init(directory: String, runtime: String, cacheModels: Int, cacheMemoryMB: Int? = nil, instances: Int,
+                server: String? = nil, serverSHA256: String? = nil) {
+        self.server = server
+        self.serverSHA256 = serverSHA256
         self.directory = directory
         self.runtime = runtime
         self.cacheModels = cacheModels
+        self.cacheMemoryMB = cacheMemoryMB
         self.instances = instances
     }
 }

@@ -165,6 +165,15 @@ public enum StackLoader {
             if var e = Endpoint.read(name: address.name, node: entry.value, stackDirectory: PathMath.directory(of: source.absolutePath),
                                      files: files, reader: &reader, resolve: resolve) {
                 e.location = entry.keyLocation
+                if let server = e.multiModel?.server {
+                    if declared[ResourceAddress(.model, server)] == nil {
+                        reader.error(Diagnostic(at: e.multiModel?.serverLocation, "multi-model endpoint '\(e.name)' names undeclared model '\(server)' as its server",
+                                                hint: suggestion(for: server, among: modelNames).map { "did you mean '\($0)'?" } ?? "declare a model with a 'command' under 'models:'"))
+                    } else if let m = models[server], m.command == nil {
+                        reader.error(Diagnostic(at: e.multiModel?.serverLocation, "model '\(server)' serving multi-model endpoint '\(e.name)' has no 'command'",
+                                                hint: "a built-in runtime serves a folder with 'runtime:' instead of 'server:'"))
+                    }
+                }
                 for v in e.variants where declared[ResourceAddress(.model, v.model)] == nil {
                     reader.error(.unknownModel(v.model, variant: v.name, endpoint: e.name,
                                                suggestion: suggestion(for: v.model, among: modelNames), at: v.modelLocation))

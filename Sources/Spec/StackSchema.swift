@@ -108,7 +108,8 @@ public enum StackSchema {
               "properties": {
                 "artifacts": {"type": "string"},
                 "runtime": {"enum": ["linear", "xgboost"]},
-                "cache": {"type": "object", "additionalProperties": false, "properties": {"models": {"type": "integer", "minimum": 1}}}
+                "server": {"type": "string", "description": "A model with a command that speaks the multi-model container API."},
+                "cache": {"type": "object", "additionalProperties": false, "properties": {"models": {"type": "integer", "minimum": 1}, "memory_mb": {"type": "integer", "minimum": 1}}}
               }
             },
             "instances": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 64}, {"$ref": "#/$defs/expression"}], "description": "Model-server processes of a multi-model endpoint."},

@@ -186,3 +186,19 @@ let rolloutSettings = RolloutConfiguration(steps: [10, 50, 100], bakeSeconds: 30
     _ = r.evaluate(now: 1, requests: 50, errors: 50, p99Ms: nil)
     #expect(r.weights(declared: [("a", 3), ("new", 0)], rollingOut: "new") == ["new": 0, "a": 100])
 }
+
+@Test func theModelCacheEvictsLeastRecentlyUsedByCountAndBySize() throws {
+    let dir = NSTemporaryDirectory() + "mlgw-cache-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for name in ["a", "b", "c"] {
+        try #"{"objective": "regression", "coefficients": [1], "intercept": 0}"#.write(toFile: "\(dir)/\(name).json", atomically: true, encoding: .utf8)
+    }
+    let byCount = ModelCache(directory: dir, runtime: "linear", capacity: 2)
+    _ = try byCount.model("a.json"); _ = try byCount.model("b.json"); _ = try byCount.model("a.json"); _ = try byCount.model("c.json")
+    #expect(byCount.loadedNames == ["a.json", "c.json"] && byCount.evictions == 1 && byCount.hits == 1)
+    let size = try FileManager.default.attributesOfItem(atPath: "\(dir)/a.json")[.size] as! Int
+    let bySize = ModelCache(directory: dir, runtime: "linear", capacity: 100, memoryBytes: size * 2 - 1)
+    _ = try bySize.model("a.json"); _ = try bySize.model("b.json")
+    #expect(bySize.loadedNames == ["b.json"] && bySize.bytes == size)
+    #expect(throws: ModelCache.Failure.self) { try bySize.model("../etc/passwd") }
+}

@@ -77,3 +77,47 @@ def test_target_model_errors_and_a_live_folder(mlgw, tmp_path):
     r = c.invoke_endpoint(EndpointName="per-customer", TargetModel="group/new.json", Body=b"1,2,3", ContentType="text/csv")
     assert float(r["Body"].read()) == 31
     assert mlgw.run("plan", stack, "--detailed-exitcode", check=False).returncode == 0
+
+
+def test_your_own_multi_model_server_gets_models_loaded_and_unloaded(mlgw, tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"r{i}.json").write_text(json.dumps({"weights": [0, 0, 0], "bias": i - 4}))
+    stack = tmp_path / "own.yaml"
+    # The server holds at most 3 models (then answers 507); the router keeps at most 10 per instance,
+    # so room is made by unloading on 507.
+    stack.write_text(f"""stack: own-mme
+models:
+  rules-server:
+    command: [python3, {ROOT}/examples/servers/serve.py]
+    environment: {{MAX_MODELS: "3"}}
+endpoints:
+  rules:
+    multi_model: {{artifacts: {folder}, server: rules-server, cache: {{models: 10}}}}
+""")
+    mlgw.run("apply", str(stack), "--auto-approve")
+    c = mlgw.client(str(stack))
+    import math
+    for round_ in range(2):
+        for i in range(8):
+            r = c.invoke_endpoint(EndpointName="rules", TargetModel=f"r{i}.json", Body=b"1,2,3", ContentType="text/csv")
+            assert float(r["Body"].read()) == pytest.approx(1 / (1 + math.exp(-(i - 4))), abs=1e-6)
+    port = mlgw.status(str(stack))["host"]["endpoints"][0]["variants"][0]["instances"][0]["port"]
+    loaded = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/models").read())["models"]
+    assert len(loaded) <= 3
+    with pytest.raises(c.exceptions.ValidationError, match="could not be loaded"):
+        c.invoke_endpoint(EndpointName="rules", TargetModel="missing.json", Body=b"1,2,3", ContentType="text/csv")
+
+
+def test_a_multi_model_server_must_have_a_command(mlgw, tmp_path):
+    stack = tmp_path / "bad.yaml"
+    stack.write_text(f"""stack: bad-mme
+models:
+  plain: {{runtime: linear, artifact: {ROOT}/examples/models/churn-v1.json}}
+endpoints:
+  e:
+    multi_model: {{artifacts: {tmp_path}, server: plain}}
+""")
+    p = mlgw.run("validate", str(stack), check=False)
+    assert p.returncode == 1 and "model 'plain' serving multi-model endpoint 'e' has no 'command'" in p.stderr

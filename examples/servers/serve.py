@@ -14,6 +14,11 @@ Asked for `Accept: application/jsonlines`, it streams: one JSON line per row, ea
 HTTP chunk as soon as it is scored (what InvokeEndpointWithResponseStream relays as PayloadParts).
 A `fail` row in a streamed request breaks the connection after the rows before it, to show a
 model failing mid-stream.
+
+With SAGEMAKER_MULTI_MODEL=true it is a multi-model server instead, with the multi-model container
+API: POST /models {"model_name", "url"} loads a rules file (409 if loaded, 507 beyond
+MAX_MODELS), GET /models lists them, DELETE /models/{name} unloads one (404 if not loaded), and
+POST /models/{name}/invoke scores with it (404 if it is not loaded).
 """
 import json
 import math
@@ -22,15 +27,23 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+MULTI_MODEL = os.environ.get("SAGEMAKER_MULTI_MODEL", "").lower() == "true"
+MAX_MODELS = int(os.environ.get("MAX_MODELS", "1000"))
 MODEL_DIR = os.environ.get("MODEL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules"))
-with open(os.path.join(MODEL_DIR, "rules.json")) as f:
-    RULES = json.load(f)
+RULES = None
+if not MULTI_MODEL:
+    with open(os.path.join(MODEL_DIR, "rules.json")) as f:
+        RULES = json.load(f)
+LOADED = {}  # multi-model: name -> rules
+LOCK = threading.Lock()
 
 
-def score(row):
-    z = RULES["bias"] + sum(w * x for w, x in zip(RULES["weights"], row))
+def score(row, rules=None):
+    rules = rules or RULES
+    z = rules["bias"] + sum(w * x for w, x in zip(rules["weights"], row))
     return 1 / (1 + math.exp(-z))
 
 
@@ -48,10 +61,55 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/ping":
             self.answer(200, "")
+        elif MULTI_MODEL and self.path == "/models":
+            with LOCK:
+                names = sorted(LOADED)
+            self.answer(200, json.dumps({"models": [{"modelName": n} for n in names]}), "application/json")
         else:
             self.answer(404, "not found")
 
+    def do_DELETE(self):
+        name = urllib.parse.unquote(self.path[len("/models/"):]) if self.path.startswith("/models/") else None
+        with LOCK:
+            found = name is not None and LOADED.pop(name, None) is not None
+        self.answer(200 if found else 404, json.dumps({"message": f"{'unloaded' if found else 'not loaded'}: {name}"}), "application/json")
+
+    def load(self):
+        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        name, url = request.get("model_name"), request.get("url")
+        with LOCK:
+            if name in LOADED:
+                self.answer(409, json.dumps({"message": f"{name} is already loaded"}), "application/json")
+                return
+            if len(LOADED) >= MAX_MODELS:
+                self.answer(507, json.dumps({"message": "out of memory for models"}), "application/json")
+                return
+        try:
+            with open(url) as f:
+                rules = json.load(f)
+        except (OSError, ValueError, TypeError) as e:
+            self.answer(404, json.dumps({"message": f"cannot load {name} from {url}: {e}"}), "application/json")
+            return
+        with LOCK:
+            LOADED[name] = rules
+        self.answer(200, json.dumps({"message": f"loaded {name}"}), "application/json")
+
     def do_POST(self):
+        if MULTI_MODEL:
+            if self.path == "/models":
+                self.load()
+                return
+            if self.path.startswith("/models/") and self.path.endswith("/invoke"):
+                name = urllib.parse.unquote(self.path[len("/models/"):-len("/invoke")])
+                with LOCK:
+                    rules = LOADED.get(name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                if rules is None:
+                    self.answer(404, f"model {name} is not loaded")
+                    return
+                rows = [[float(v) for v in line.split(",")] for line in body.splitlines() if line.strip()]
+                self.answer(200, "\n".join(f"{score(r, rules):.6f}" for r in rows) + "\n", "text/csv")
+                return
         if self.path != "/invocations":
             self.answer(404, "not found")
             return
@@ -108,7 +166,8 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print(f"rules server listening on 127.0.0.1:{port} with {len(RULES['weights'])} weights", flush=True)
+    what = f"multi-model, up to {MAX_MODELS} models" if MULTI_MODEL else f"{len(RULES['weights'])} weights"
+    print(f"rules server listening on 127.0.0.1:{port} ({what})", flush=True)
     server.serve_forever()
     print("rules server stopped", flush=True)
     sys.exit(0)

@@ -162,7 +162,9 @@ public struct LocalProvider: Provider {
                                  csvContentTypes: $0.csvContentTypes, jsonContentTypes: $0.jsonContentTypes)
         }
         let multi = endpoint.multiModel.map {
-            MultiModelConfiguration(directory: $0.artifactsPath, runtime: $0.runtime.rawValue, cacheModels: $0.cacheModels, instances: $0.instances)
+            MultiModelConfiguration(directory: $0.artifactsPath, runtime: $0.runtime.rawValue, cacheModels: $0.cacheModels,
+                                    cacheMemoryMB: $0.cacheMemoryMB, instances: $0.instances, server: $0.server,
+                                    serverSHA256: spec.attributes["multi_model.server_sha256"].flatMap { if case .string(let s) = $0 { return s } else { return nil } })
         }
         let config = EndpointConfiguration(name: endpoint.name, variants: variants, healthTimeout: context.local.healthTimeoutSeconds,
                                            dataCapture: capture, multiModel: multi)

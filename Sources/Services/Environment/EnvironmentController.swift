@@ -122,10 +122,25 @@ public actor EnvironmentController {
         if let mm = requested.multiModel {
             // A multi-model endpoint is one variant whose instances run the multi-model server;
             // its identity is the folder, runtime and cache size (a change is blue/green).
-            var registration = ModelRegistration(name: "\(requested.name) (multi-model)", sha256: "multi-model:\(mm.runtime):\(mm.cacheModels):\(mm.directory)",
+            var registration = ModelRegistration(name: "\(requested.name) (multi-model)",
+                                                 sha256: "multi-model:\(mm.runtime):\(mm.cacheModels):\(mm.cacheMemoryMB ?? 0):\(mm.directory)",
                                                  runtime: mm.runtime)
+            if let server = mm.server {
+                // Your own multi-model server: its command, told it serves many models.
+                guard var own = models[server], own.command != nil else {
+                    throw ControlError(message: "multi-model endpoint \(requested.name) names server model '\(server)', which is not registered with a command", terminal: true)
+                }
+                guard own.sha256 == mm.serverSHA256 else {
+                    throw ControlError(message: "model '\(server)' is registered with different content than endpoint \(requested.name) expects; apply again", terminal: false)
+                }
+                own.name = registration.name
+                own.sha256 = "multi-model:\(own.sha256):\(mm.cacheModels):\(mm.directory)"
+                own.environment = (own.environment ?? [:]).merging(["SAGEMAKER_MULTI_MODEL": "true"]) { $1 }
+                registration = own
+            }
             registration.multiModelDirectory = mm.directory
             registration.cacheModels = mm.cacheModels
+            registration.cacheMemoryMB = mm.cacheMemoryMB
             resolved[Self.multiModelVariant] = registration
             config.variants = [VariantConfiguration(name: Self.multiModelVariant, model: registration.name, modelSHA256: registration.sha256,
                                                     weight: 1, instances: mm.instances)]
@@ -306,8 +321,11 @@ public actor EnvironmentController {
             guard let percent = v.shadowSamplePercent, let s = entry.shadows[v.name] else { return nil }
             return ShadowRoute(variant: route(v), samplePercent: percent, stats: s.stats, outputs: s.outputs)
         }
+        let loader = entry.config.multiModel.flatMap { mm in
+            mm.server == nil ? nil : ModelLoading(directory: mm.directory, capacity: mm.cacheModels)
+        }
         table.set(EndpointRoute(name: endpoint, variants: production, refused: metrics.refusedCounter(endpoint), capture: entry.capture,
-                                shadows: shadows, multiModel: entry.config.multiModel != nil), for: endpoint)
+                                shadows: shadows, multiModel: entry.config.multiModel != nil, loader: loader), for: endpoint)
     }
 
     // MARK: processes
@@ -327,10 +345,11 @@ public actor EnvironmentController {
                 throw ControlError(message: "'\(command[0])' is not an executable file here or on PATH", terminal: true)
             }
             (program, arguments) = (path, Array(command.dropFirst()))
-        } else if let directory = model.multiModelDirectory {
+        } else if let directory = model.multiModelDirectory, model.command == nil {
             workingDirectory = nil
             (program, arguments) = (executable, ["serve", "multi-model", "--runtime", model.runtime ?? "linear", "--artifacts", directory,
-                                                 "--cache-models", String(model.cacheModels ?? 100)])
+                                                 "--cache-models", String(model.cacheModels ?? 100)]
+                                                + (model.cacheMemoryMB.map { ["--cache-memory-mb", String($0)] } ?? []))
         } else {
             let artifact = model.artifactPath ?? ""
             environment["SM_MODEL_DIR"] = (artifact as NSString).deletingLastPathComponent

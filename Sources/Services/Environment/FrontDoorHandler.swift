@@ -33,6 +33,9 @@ final class FrontDoorHandler: ChannelInboundHandler {
         var pairs: [ShadowPair] = []
         /// The caller's TargetModel, on a multi-model endpoint.
         var targetModel: String?
+        /// Set on a multi-model endpoint served by the user's own server: the router loads models.
+        var loader: ModelLoading?
+        var loadAttempts = 0
     }
 
     /// Whether a streamed answer's head has gone out (errors then travel as exception events).
@@ -151,6 +154,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
         var exchange = Exchange(head: head, endpoint: name, variant: variant, requestID: requestID, keepAlive: keepAlive,
                                 start: DispatchTime.now().uptimeNanoseconds, capture: capture, body: body)
         exchange.targetModel = targetModel
+        exchange.loader = endpoint.loader
         if parts[2] == "invocations-response-stream" {
             exchange.stream = true
             // The stream API carries Accept as X-Amzn-SageMaker-Accept.
@@ -254,6 +258,16 @@ final class FrontDoorHandler: ChannelInboundHandler {
                 connection.handler.completion = { outcome in
                     upstream.inflight.wrappingDecrement(ordering: .relaxed)
                     switch outcome {
+                    case .success(let response) where exchange.loader != nil && exchange.targetModel != nil:
+                        let model = exchange.targetModel!, loader = exchange.loader!
+                        if response.head.status.code == 404 && exchange.loadAttempts == 0 {
+                            self.load(context, exchange, model: model, on: upstream, loader: loader)
+                            return
+                        }
+                        if (200..<300).contains(response.head.status.code), let evict = loader.touch(model, on: upstream) {
+                            self.unload(evict, from: upstream, then: {})
+                        }
+                        self.answer(context, exchange, response: response, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
                     case .success(let response):
                         if self.streamStarted {
                             self.endStream(context, exchange, modelNanos: DispatchTime.now().uptimeNanoseconds - sent)
@@ -291,6 +305,66 @@ final class FrontDoorHandler: ChannelInboundHandler {
     }
 
     func bodyLengthOf(_ parts: [ByteBuffer]) -> Int { parts.reduce(0) { $0 + $1.readableBytes } }
+
+    /// One control request to an instance (loading or unloading a model) over the pool.
+    func send(_ method: HTTPMethod, _ uri: String, body: String?, to upstream: Upstream,
+              completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void) {
+        pool.acquire(port: upstream.port).whenComplete { result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(.beforeResponse("\(error)")))
+            case .success(let connection):
+                connection.handler.completion = completion
+                var headers = HTTPHeaders()
+                headers.add(name: "host", value: "127.0.0.1")
+                headers.add(name: "content-length", value: String(body?.utf8.count ?? 0))
+                if body != nil { headers.add(name: "content-type", value: "application/json") }
+                let channel = connection.channel
+                channel.write(NIOAny(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers))), promise: nil)
+                if let body { channel.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil) }
+                channel.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+            }
+        }
+    }
+
+    /// The instance does not have the model: load it (unloading the least recently used one if the
+    /// server is out of room), then invoke again.
+    func load(_ context: ChannelHandlerContext, _ exchange: Exchange, model: String, on upstream: Upstream, loader: ModelLoading, tries: Int = 0) {
+        guard let url = loader.url(for: model) else {
+            fail(context, exchange, status: .badRequest, type: "ValidationError",
+                 message: "Model \(model) is not in the artifacts of multi-model endpoint \(exchange.endpoint).")
+            return
+        }
+        let body = "{\"model_name\":\(jsonString(model)),\"url\":\(jsonString(url))}"
+        send(.POST, "/models", body: body, to: upstream) { result in
+            switch result {
+            case .success(let r) where (200..<300).contains(r.head.status.code) || r.head.status.code == 409:
+                if let evict = loader.touch(model, on: upstream) { self.unload(evict, from: upstream, then: {}) }
+                var next = exchange
+                next.loadAttempts += 1
+                self.forward(context, next, attempt: 1, avoid: nil)
+            case .success(let r) where r.head.status.code == 507 && tries < 3:
+                guard let victim = loader.leastRecentlyUsed(on: upstream, except: model) else {
+                    self.fail(context, exchange, status: .tooManyRequests, type: "ModelNotReadyException",
+                              message: "Model \(model) cannot be loaded yet: the instance is out of memory for models; retry.")
+                    return
+                }
+                self.unload(victim, from: upstream) { self.load(context, exchange, model: model, on: upstream, loader: loader, tries: tries + 1) }
+            case .success(let r):
+                var text = ""
+                for part in r.body { text += String(buffer: part) }
+                self.fail(context, exchange, status: .badRequest, type: "ValidationError",
+                          message: "Model \(model) of multi-model endpoint \(exchange.endpoint) could not be loaded (HTTP \(r.head.status.code)): \(text)")
+            case .failure(let failure):
+                self.fail(context, exchange, status: .serviceUnavailable, type: "ServiceUnavailable",
+                          message: "Loading model \(model) failed: \(failure)")
+            }
+        }
+    }
+
+    func unload(_ model: String, from upstream: Upstream, then next: @escaping () -> Void) {
+        send(.DELETE, "/models/\(Self.percentEncoded(model))", body: nil, to: upstream) { _ in next() }
+    }
 
     /// A path segment with everything but unreserved characters percent-encoded.
     static func percentEncoded(_ s: String) -> String {

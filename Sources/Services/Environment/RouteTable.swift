@@ -7,6 +7,9 @@ public final class Upstream: Sendable {
     public let port: Int
     public let instanceID: String
     public let inflight = ManagedAtomic<Int>(0)
+    /// Models the router loaded into this instance (a bring-your-own multi-model server), least
+    /// recently used first.
+    let loadedModels = NIOLockedValueBox<[String]>([])
 
     public init(port: Int, instanceID: String) {
         self.port = port
@@ -60,10 +63,13 @@ public final class EndpointRoute: Sendable {
     let shadows: [ShadowRoute]
     /// A multi-model endpoint: callers name a model; each model sticks to one instance.
     let multiModel: Bool
+    /// Set when the multi-model server is the user's own: the router loads models into it.
+    let loader: ModelLoading?
 
     /// `variants` are the production variants only.
     init(name: String, variants: [VariantRoute], refused: ManagedAtomic<UInt64> = ManagedAtomic(0), capture: CaptureWriter? = nil,
-         shadows: [ShadowRoute] = [], multiModel: Bool = false) {
+         shadows: [ShadowRoute] = [], multiModel: Bool = false, loader: ModelLoading? = nil) {
+        self.loader = loader
         self.name = name
         self.variants = variants
         self.refused = refused
@@ -126,5 +132,40 @@ struct FastRandom {
         state ^= state >> 27
         let r = state &* 0x2545F4914F6CDD1D
         return Double(r >> 11) * (1.0 / 9007199254740992.0)
+    }
+}
+
+/// How the router loads models into a bring-your-own multi-model server, as SageMaker's platform
+/// does: `POST /models {"model_name", "url"}` when an invoke answers 404, unloading the least
+/// recently used (`DELETE /models/{name}`) beyond `capacity` or when the server answers 507.
+final class ModelLoading: Sendable {
+    let directory: String
+    let capacity: Int
+
+    init(directory: String, capacity: Int) {
+        self.directory = directory
+        self.capacity = capacity
+    }
+
+    /// A relative model path that stays inside the folder.
+    func url(for model: String) -> String? {
+        guard !model.isEmpty, !model.hasPrefix("/"), !model.split(separator: "/").contains("..") else { return nil }
+        return directory + "/" + model
+    }
+
+    /// Records a use; returns the model to unload when the instance holds more than `capacity`.
+    func touch(_ model: String, on upstream: Upstream) -> String? {
+        upstream.loadedModels.withLockedValue { list in
+            list.removeAll { $0 == model }
+            list.append(model)
+            return list.count > capacity ? list.removeFirst() : nil
+        }
+    }
+
+    func leastRecentlyUsed(on upstream: Upstream, except model: String) -> String? {
+        upstream.loadedModels.withLockedValue { list in
+            guard let i = list.firstIndex(where: { $0 != model }) else { return nil }
+            return list.remove(at: i)
+        }
     }
 }

@@ -3,22 +3,26 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The models a multi-model server keeps loaded: least recently used goes first beyond `capacity`.
-/// Touched only from the server's one event loop.
+/// The models a multi-model server keeps loaded: least recently used goes first beyond `capacity`
+/// models or `memoryBytes` (each model counted at its artifact's size on disk, an estimate of what
+/// it holds in memory). Touched only from the server's one event loop.
 final class ModelCache {
     let directory: String
     let runtime: String
     let capacity: Int
-    private var loaded: [String: any Predictor] = [:]
+    let memoryBytes: Int?
+    private var loaded: [String: (model: any Predictor, bytes: Int)] = [:]
     private var order: [String] = []  // least recently used first
+    private(set) var bytes = 0
     private(set) var loads = 0
     private(set) var evictions = 0
     private(set) var hits = 0
 
-    init(directory: String, runtime: String, capacity: Int) {
+    init(directory: String, runtime: String, capacity: Int, memoryBytes: Int? = nil) {
         self.directory = directory
         self.runtime = runtime
         self.capacity = capacity
+        self.memoryBytes = memoryBytes
     }
 
     enum Failure: Error { case notFound(String), invalid(String) }
@@ -31,7 +35,7 @@ final class ModelCache {
                 order.remove(at: i)
                 order.append(name)
             }
-            return m
+            return m.model
         }
         // A relative path that stays inside the folder.
         guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else { throw Failure.notFound(name) }
@@ -39,11 +43,15 @@ final class ModelCache {
         guard FileManager.default.fileExists(atPath: path) else { throw Failure.notFound(name) }
         let model: any Predictor
         do { model = try Runtimes.load(runtime: runtime, path: path) } catch { throw Failure.invalid("\(error)") }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
         loads += 1
-        loaded[name] = model
+        loaded[name] = (model, size)
         order.append(name)
-        while order.count > capacity {
-            loaded[order.removeFirst()] = nil
+        bytes += size
+        // Evict down to both bounds, but never the model just loaded.
+        while order.count > 1, order.count > capacity || (memoryBytes.map { bytes > $0 } ?? false) {
+            let evicted = order.removeFirst()
+            bytes -= loaded.removeValue(forKey: evicted)?.bytes ?? 0
             evictions += 1
         }
         return model
@@ -59,18 +67,20 @@ public struct MultiModelServer {
     public var directory: String
     public var runtime: String
     public var cacheModels: Int
+    public var cacheMemoryBytes: Int?
     public var port: Int
 
-    public init(directory: String, runtime: String, cacheModels: Int, port: Int) {
+    public init(directory: String, runtime: String, cacheModels: Int, cacheMemoryBytes: Int? = nil, port: Int) {
         self.directory = directory
         self.runtime = runtime
         self.cacheModels = cacheModels
+        self.cacheMemoryBytes = cacheMemoryBytes
         self.port = port
     }
 
     public func run() throws -> Never {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let cache = ModelCache(directory: directory, runtime: runtime, capacity: cacheModels)
+        let cache = ModelCache(directory: directory, runtime: runtime, capacity: cacheModels, memoryBytes: cacheMemoryBytes)
         let channel = try HTTPServer.bind(group: group, port: port) { _ in MultiModelHandler(cache: cache) }
         print("multi-model server listening on 127.0.0.1:\(port) (\(runtime) models under \(directory), cache \(cacheModels))")
         fflushStdout()
@@ -118,7 +128,7 @@ final class MultiModelHandler: ChannelInboundHandler {
         if head.method == .GET, path == "/models" {
             let list = cache.loadedNames.map { "{\"modelName\":\(jsonString($0))}" }.joined(separator: ",")
             var b = context.channel.allocator.buffer(capacity: 64)
-            b.writeString("{\"models\":[\(list)],\"loads\":\(cache.loads),\"evictions\":\(cache.evictions),\"hits\":\(cache.hits)}")
+            b.writeString("{\"models\":[\(list)],\"loads\":\(cache.loads),\"evictions\":\(cache.evictions),\"hits\":\(cache.hits),\"bytes\":\(cache.bytes)}")
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/json")
             writeResponse(context, status: .ok, headers: headers, body: b, keepAlive: keepAlive)

@@ -16,7 +16,9 @@ public struct Endpoint: Sendable, Equatable, Codable {
     public var address: ResourceAddress { ResourceAddress(.endpoint, name) }
 
     public var dependencies: [ResourceAddress] {
-        Array(Set(variants.map { ResourceAddress(.model, $0.model) })).sorted()
+        var models = Set(variants.map { ResourceAddress(.model, $0.model) })
+        if let server = multiModel?.server { models.insert(ResourceAddress(.model, server)) }
+        return Array(models).sorted()
     }
 
     public var totalWeight: Double { variants.reduce(0) { $0 + $1.weight } }
@@ -42,8 +44,14 @@ public struct Endpoint: Sendable, Equatable, Codable {
         }
         if let m = multiModel {
             a["multi_model.artifacts"] = .string(m.artifacts)
-            a["multi_model.runtime"] = .string(m.runtime.rawValue)
+            if let server = m.server {
+                a["multi_model.server"] = .string(server)
+                a["multi_model.server_sha256"] = .string(modelHashes[server] ?? "")
+            } else {
+                a["multi_model.runtime"] = .string(m.runtime.rawValue)
+            }
             a["multi_model.cache_models"] = .number(Double(m.cacheModels))
+            if let mb = m.cacheMemoryMB { a["multi_model.cache_memory_mb"] = .number(Double(mb)) }
             a["instances"] = .number(Double(m.instances))
         }
         if let c = dataCapture {
@@ -306,13 +314,19 @@ public struct MultiModel: Sendable, Equatable, Codable {
     public var artifacts: String
     public var artifactsPath: String
     public var runtime: Model.Runtime
+    /// A bring-your-own multi-model server: a model with a `command` that speaks the multi-model
+    /// container API; the environment loads models into it as callers name them.
+    public var server: String?
+    public var serverLocation: SourceLocation?
     public var cacheModels: Int
+    /// Evict also when the loaded models' artifacts add up to more than this many megabytes.
+    public var cacheMemoryMB: Int?
     public var instances: Int = 1
 
     static func read(_ node: Node, context: String, stackDirectory: String, reader: inout NodeReader,
                      files: any SpecFileSystem, resolve: ([String]) -> Resolution) -> MultiModel? {
         guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["artifacts", "runtime", "cache"], context: context)
+        let keys = reader.checkKeys(entries, allowed: ["artifacts", "runtime", "server", "cache"], context: context)
         guard let a = keys["artifacts"], let folder = reader.literalString(a.value, what: "'artifacts' of \(context)") else {
             if keys["artifacts"] == nil {
                 reader.error(.missingKey("artifacts", in: context, at: reader.location(node), hint: "add 'artifacts: path/to/models/' (a folder)"))
@@ -325,6 +339,16 @@ public struct MultiModel: Sendable, Equatable, Codable {
             return nil
         }
         var runtime = Model.Runtime.linear
+        var server: String?
+        if let s = keys["server"] {
+            if let r = keys["runtime"] {
+                reader.error(Diagnostic(at: r.keyLocation, "\(context) has both 'runtime' and 'server'",
+                                        hint: "use 'runtime' for the built-in multi-model server, or 'server' to name your own"))
+                return nil
+            }
+            guard let name = reader.literalString(s.value, what: "'server' of \(context)") else { return nil }
+            server = name
+        }
         if let r = keys["runtime"] {
             guard let text = reader.literalString(r.value, what: "'runtime' of \(context)") else { return nil }
             guard let parsed = Model.Runtime(rawValue: text) else {
@@ -335,8 +359,13 @@ public struct MultiModel: Sendable, Equatable, Codable {
             runtime = parsed
         }
         var cacheModels = 100
+        var memory: Int?
         if let c = keys["cache"], let ce = reader.mapping(c.value, what: "'cache' of \(context)") {
-            let ck = reader.checkKeys(ce, allowed: ["models"], context: "'cache' of \(context)")
+            let ck = reader.checkKeys(ce, allowed: ["models", "memory_mb"], context: "'cache' of \(context)")
+            if let m = ck["memory_mb"] {
+                guard let n = reader.integer(m.value, what: "'cache.memory_mb' of \(context)", resolve: resolve), n >= 1 else { return nil }
+                memory = n
+            }
             if let m = ck["models"] {
                 guard let n = reader.integer(m.value, what: "'cache.models' of \(context)", resolve: resolve) else { return nil }
                 guard n >= 1 else {
@@ -346,7 +375,8 @@ public struct MultiModel: Sendable, Equatable, Codable {
                 cacheModels = n
             }
         }
-        return MultiModel(artifacts: folder, artifactsPath: resolved, runtime: runtime, cacheModels: cacheModels)
+        return MultiModel(artifacts: folder, artifactsPath: resolved, runtime: runtime, server: server,
+                          serverLocation: keys["server"].flatMap { reader.location($0.value) }, cacheModels: cacheModels, cacheMemoryMB: memory)
     }
 }
 

@@ -23,10 +23,12 @@ struct Serve: AsyncParsableCommand {
         @Option var runtime: String = "linear"
         @Option var artifacts: String
         @Option(name: .customLong("cache-models")) var cacheModels: Int = 100
+        @Option(name: .customLong("cache-memory-mb")) var cacheMemoryMB: Int?
 
         func run() throws {
             let port = ProcessInfo.processInfo.environment["SAGEMAKER_BIND_TO_PORT"].flatMap(Int.init) ?? 8080
-            try MultiModelServer(directory: artifacts, runtime: runtime, cacheModels: cacheModels, port: port).run()
+            try MultiModelServer(directory: artifacts, runtime: runtime, cacheModels: cacheModels,
+                                 cacheMemoryBytes: cacheMemoryMB.map { $0 * 1_048_576 }, port: port).run()
         }
     }
 
