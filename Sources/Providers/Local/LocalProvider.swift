@@ -60,11 +60,9 @@ public struct LocalProvider: Provider {
                     a[p + "shadow_sample_percent"] = .number(shadow)
                 } else if let r = v.rollout?.config {
                     // The configured rollout, not where it stands: progress is not drift.
-                    a[p + "rollout.steps"] = .string(r.steps.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: ","))
-                    a[p + "rollout.bake_seconds"] = .number(r.bakeSeconds)
-                    if let e = r.maxErrorRate { a[p + "rollout.max_error_rate"] = .number(e) }
-                    if let l = r.maxP99LatencyMs { a[p + "rollout.max_p99_latency_ms"] = .number(l) }
-                    a[p + "rollout.min_requests"] = .number(Double(r.minRequests))
+                    let rollout = Rollout(steps: r.steps, bakeSeconds: r.bakeSeconds, maxErrorRate: r.maxErrorRate,
+                                          maxP99LatencyMs: r.maxP99LatencyMs, minRequests: r.minRequests)
+                    a.merge(rollout.attributes(prefix: p + "rollout.")) { $1 }
                 } else {
                     a[p + "weight"] = .number(v.weight)
                 }

@@ -57,8 +57,13 @@ final class MetricsRegistry: Sendable {
     /// Capture records dropped because the queue was full, by endpoint (kept across writer changes).
     private let captureDropped = NIOLockedValueBox<[String: ManagedAtomic<UInt64>]>([:])
 
-    func captureDroppedCounter(_ endpoint: String) -> ManagedAtomic<UInt64> {
-        captureDropped.withLockedValue { all in
+    func captureDroppedCounter(_ endpoint: String) -> ManagedAtomic<UInt64> { Self.counter(endpoint, in: captureDropped) }
+
+    func refusedCounter(_ endpoint: String) -> ManagedAtomic<UInt64> { Self.counter(endpoint, in: refused) }
+
+    /// The endpoint's counter in `box`, made on first use.
+    private static func counter(_ endpoint: String, in box: NIOLockedValueBox<[String: ManagedAtomic<UInt64>]>) -> ManagedAtomic<UInt64> {
+        box.withLockedValue { all in
             if let c = all[endpoint] { return c }
             let c = ManagedAtomic<UInt64>(0)
             all[endpoint] = c
@@ -72,15 +77,6 @@ final class MetricsRegistry: Sendable {
             let m = VariantMetrics()
             all[endpoint, default: [:]][variant] = m
             return m
-        }
-    }
-
-    func refusedCounter(_ endpoint: String) -> ManagedAtomic<UInt64> {
-        refused.withLockedValue { all in
-            if let c = all[endpoint] { return c }
-            let c = ManagedAtomic<UInt64>(0)
-            all[endpoint] = c
-            return c
         }
     }
 

@@ -17,17 +17,25 @@ public struct ModelServer {
 
     /// Serves until SIGTERM or SIGINT.
     public func run() throws -> Never {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let model = self.model
-        let channel = try HTTPServer.bind(group: group, port: port) { _ in ModelServerHandler(model: model) }
-        print("model server listening on 127.0.0.1:\(port) (\(model.summary), \(model.featureCount) features)")
+        try serveUntilSignalled(port: port, name: "model server", detail: "\(model.summary), \(model.featureCount) features",
+                                make: { ModelServerHandler(model: model) }, stopped: { "" })
+    }
+}
+
+/// Binds a one-thread HTTP server on 127.0.0.1:`port`, logs a line, and serves until SIGTERM or
+/// SIGINT; then closes the listener, logs `stopped()`, and exits.
+func serveUntilSignalled(port: Int, name: String, detail: String, make: @escaping @Sendable () -> ChannelHandler,
+                         stopped: @escaping @Sendable () -> String) throws -> Never {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let channel = try HTTPServer.bind(group: group, port: port) { _ in make() }
+    print("\(name) listening on 127.0.0.1:\(port) (\(detail))")
+    fflushStdout()
+    waitForSignal {
+        try? channel.close().wait()
+        print("\(name) on port \(port) stopped\(stopped())")
         fflushStdout()
-        waitForSignal {
-            try? channel.close().wait()
-            print("model server on port \(port) stopped")
-            fflushStdout()
-            _exit(0)  // cleanup is done; exit()'s teardown is slow with event loop threads running
-        }
+        _exit(0)  // cleanup is done; exit()'s teardown is slow with event loop threads running
     }
 }
 

@@ -79,17 +79,10 @@ public struct MultiModelServer {
     }
 
     public func run() throws -> Never {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let cache = ModelCache(directory: directory, runtime: runtime, capacity: cacheModels, memoryBytes: cacheMemoryBytes)
-        let channel = try HTTPServer.bind(group: group, port: port) { _ in MultiModelHandler(cache: cache) }
-        print("multi-model server listening on 127.0.0.1:\(port) (\(runtime) models under \(directory), cache \(cacheModels))")
-        fflushStdout()
-        waitForSignal {
-            try? channel.close().wait()
-            print("multi-model server on port \(port) stopped after \(cache.loads) loads, \(cache.evictions) evictions, \(cache.hits) hits")
-            fflushStdout()
-            _exit(0)
-        }
+        try serveUntilSignalled(port: port, name: "multi-model server", detail: "\(runtime) models under \(directory), cache \(cacheModels)",
+                                make: { MultiModelHandler(cache: cache) },
+                                stopped: { " after \(cache.loads) loads, \(cache.evictions) evictions, \(cache.hits) hits" })
     }
 }
 

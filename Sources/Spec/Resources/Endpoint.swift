@@ -32,11 +32,7 @@ public struct Endpoint: Sendable, Equatable, Codable {
             if let shadow = v.shadowSamplePercent {
                 a[p + "shadow_sample_percent"] = .number(shadow)
             } else if let r = v.rollout {
-                a[p + "rollout.steps"] = .string(r.steps.map(formatNumber).joined(separator: ","))
-                a[p + "rollout.bake_seconds"] = .number(r.bakeSeconds)
-                if let e = r.maxErrorRate { a[p + "rollout.max_error_rate"] = .number(e) }
-                if let l = r.maxP99LatencyMs { a[p + "rollout.max_p99_latency_ms"] = .number(l) }
-                a[p + "rollout.min_requests"] = .number(Double(r.minRequests))
+                a.merge(r.attributes(prefix: p + "rollout.")) { $1 }
             } else {
                 a[p + "weight"] = .number(v.weight)
             }
@@ -392,6 +388,24 @@ public struct Rollout: Sendable, Equatable, Codable {
     public var maxErrorRate: Double?
     public var maxP99LatencyMs: Double?
     public var minRequests: Int
+
+    public init(steps: [Double], bakeSeconds: Double, maxErrorRate: Double?, maxP99LatencyMs: Double?, minRequests: Int) {
+        self.steps = steps
+        self.bakeSeconds = bakeSeconds
+        self.maxErrorRate = maxErrorRate
+        self.maxP99LatencyMs = maxP99LatencyMs
+        self.minRequests = minRequests
+    }
+
+    /// The rollout's settings as plan attributes under `prefix` (what the plan shows and what a
+    /// provider reports when it observes them).
+    public func attributes(prefix: String) -> Attributes {
+        var a: Attributes = [prefix + "steps": .string(steps.map(formatNumber).joined(separator: ",")),
+                             prefix + "bake_seconds": .number(bakeSeconds), prefix + "min_requests": .number(Double(minRequests))]
+        if let e = maxErrorRate { a[prefix + "max_error_rate"] = .number(e) }
+        if let l = maxP99LatencyMs { a[prefix + "max_p99_latency_ms"] = .number(l) }
+        return a
+    }
 
     static func read(_ node: Node, context: String, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> Rollout? {
         guard let entries = reader.mapping(node, what: context) else { return nil }
