@@ -35,3 +35,36 @@ func a(_ text: String) -> ResourceAddress { ResourceAddress(parsing: text)! }
     }
     #expect(ResourceGraph(nodes: nodes, dependencies: deps).topologicalOrder()?.count == 10_100)
 }
+
+@Test func referencesInAServersEnvironmentAreEdgesAndCanFormACycle() throws {
+    let chain = try loadStack("""
+        stack: s
+        models:
+          base: {runtime: linear, artifact: m.json}
+          caller:
+            command: [serve]
+            environment: {UPSTREAM: "${endpoints.scores.url}", BASE: "${models.base.name}", AWS: "${environment.aws_endpoint_url}"}
+        endpoints:
+          scores: {variants: {a: {model: base}}}
+          front: {variants: {a: {model: caller}}}
+        """)
+    let caller = try #require(chain.resource(ResourceAddress(.model, "caller")))
+    #expect(caller.dependencies.map(\.description) == ["models.base", "endpoints.scores"])
+    #expect(caller.model?.environment == ["BASE": "base"])
+    #expect(caller.model?.deferredEnvironmentText == ["UPSTREAM": "${endpoints.scores.url}", "AWS": "${environment.aws_endpoint_url}"])
+    #expect(caller.attributes["environment.UPSTREAM"] == .string("${endpoints.scores.url}"))
+    let order = try #require(ResourceGraph(stack: chain).topologicalOrder()).map(\.description)
+    #expect(order.firstIndex(of: "endpoints.scores")! < order.firstIndex(of: "models.caller")!)
+    #expect(order.firstIndex(of: "models.caller")! < order.firstIndex(of: "endpoints.front")!)
+
+    let loop = try loadStack("""
+        stack: s
+        models:
+          caller: {command: [serve], environment: {SELF: "${endpoints.front.url}"}}
+        endpoints:
+          front: {variants: {a: {model: caller}}}
+        """)
+    let graph = ResourceGraph(stack: loop)
+    #expect(graph.topologicalOrder() == nil)
+    #expect(graph.cycleDiagnostics(in: loop).map(\.summary) == ["dependency cycle: models.caller -> endpoints.front -> models.caller"])
+}

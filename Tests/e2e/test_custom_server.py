@@ -94,3 +94,45 @@ def test_a_command_that_does_not_exist_is_a_terminal_error(mlgw, tmp_path):
     p = mlgw.run("apply", str(stack), "--auto-approve", check=False)
     assert p.returncode == 1
     assert "'no-such-server-binary', which is not an executable file here or on PATH" in p.stderr
+
+
+def test_a_servers_environment_gets_values_known_only_after_apply(mlgw, tmp_path):
+    stack = tmp_path / "chain.yaml"
+    stack.write_text(f"""stack: chain
+models:
+  base: {{runtime: linear, artifact: {ROOT}/examples/models/churn-v1.json}}
+  caller:
+    command: [python3, {ROOT}/examples/servers/serve.py]
+    environment:
+      MODEL_DIR: {ROOT}/examples/servers/rules
+      UPSTREAM: ${{endpoints.scores.url}}
+      AWS_ENDPOINT_URL: ${{environment.aws_endpoint_url}}
+endpoints:
+  scores: {{variants: {{a: {{model: base}}}}}}
+  front: {{variants: {{a: {{model: caller}}}}}}
+""")
+    plan = mlgw.run("plan", str(stack)).stdout
+    assert '+ environment.UPSTREAM' in plan and '"${endpoints.scores.url}"' in plan
+    assert '"models.caller" -> "endpoints.scores";' in mlgw.run("graph", str(stack)).stdout
+    out = mlgw.run("apply", str(stack), "--auto-approve").stdout
+    assert out.index("endpoints.scores: created") < out.index("models.caller: creating")
+    url = mlgw.output(str(stack), "aws_endpoint_url")
+    front = [e for e in mlgw.status(str(stack))["host"]["endpoints"] if e["name"] == "front"][0]
+    pid = front["variants"][0]["instances"][0]["pid"]
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+    assert env[b"UPSTREAM"].decode() == f"{url}/endpoints/scores/invocations"
+    assert env[b"AWS_ENDPOINT_URL"].decode() == url
+    assert mlgw.run("plan", str(stack), "--detailed-exitcode", check=False).returncode == 0
+
+
+def test_a_reference_cycle_is_reported_with_its_path(mlgw, tmp_path):
+    stack = tmp_path / "loop.yaml"
+    stack.write_text(f"""stack: loop
+models:
+  caller: {{command: [python3, {ROOT}/examples/servers/serve.py], environment: {{SELF: "${{endpoints.front.url}}"}}}}
+endpoints:
+  front: {{variants: {{a: {{model: caller}}}}}}
+""")
+    p = mlgw.run("validate", str(stack), check=False)
+    assert p.returncode == 1 and "dependency cycle: models.caller -> endpoints.front -> models.caller" in p.stderr

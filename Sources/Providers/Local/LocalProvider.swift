@@ -87,7 +87,7 @@ public struct LocalProvider: Provider {
 
     public func create(_ spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
         switch spec.body {
-        case .model(let model): return try await putModel(model, spec: spec)
+        case .model(let model): return try await putModel(model, spec: spec, context: context)
         case .endpoint(let endpoint): return try await putEndpoint(endpoint, spec: spec, context: context)
         }
     }
@@ -116,7 +116,7 @@ public struct LocalProvider: Provider {
     /// running model never sees its source file edited) and registered; copies stay until the
     /// environment is destroyed, so an instance that restarts finds the artifact it started with.
     /// A bring-your-own server is registered as its command, run from the stack's folder.
-    func putModel(_ model: Model, spec: ResourceSpec) async throws -> ResourceState {
+    func putModel(_ model: Model, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
         var registration = ModelRegistration(name: model.name, sha256: model.contentSHA256)
         var outputs: [String: String] = [:]
         if let runtime = model.runtime, let source = model.artifactPath, let sha = model.artifactSHA256 {
@@ -138,13 +138,39 @@ public struct LocalProvider: Provider {
             outputs["artifact_path"] = stored
         } else if let command = model.command {
             registration.command = command
-            registration.environment = model.environment
+            var environment = model.environment
+            for (key, template) in model.deferredEnvironment {
+                environment[key] = try Self.resolve(template, key: key, model: model.name, context: context)
+            }
+            registration.environment = environment
             registration.workingDirectory = model.workingDirectory
             registration.startupTimeout = model.startupTimeout
             registration.probe = model.probe.map { ModelRegistration.Probe(contentType: $0.contentType, body: $0.body) }
         }
         _ = try await client().call("PUT", "/models/\(model.name)", body: registration, as: ModelRegistration.self)
         return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: [], outputs: outputs)
+    }
+
+    /// A value known only after apply, from what is applied now: the dependencies' recorded
+    /// outputs and attributes, and the environment's attributes.
+    static func resolve(_ template: Template, key: String, model: String, context: ApplyContext) throws -> String {
+        let result = try? template.evaluate { path -> Resolution in
+            if path.first == "environment", path.count == 2 {
+                if path[1] == "name" { return .value(.string(context.environment), sensitive: false) }
+                return context.environmentAttributes[path[1]].map { .value(.string($0), sensitive: false) } ?? .knownAfterApply
+            }
+            if path.first == "stack" { return .value(.string(context.stack), sensitive: false) }
+            guard path.count == 3, let kind = ResourceKind(rawValue: path[0]) else { return .knownAfterApply }
+            guard let state = context.resources[ResourceAddress(kind, path[1])] else { return .knownAfterApply }
+            if path[2] == "name" { return .value(.string(path[1]), sensitive: false) }
+            if let v = state.outputs[path[2]] { return .value(.string(v), sensitive: false) }
+            if case .string(let s)? = state.attributes[path[2]] { return .value(.string(s), sensitive: false) }
+            return .knownAfterApply
+        }
+        guard case .value(let v, _)? = result else {
+            throw ProviderError("environment variable '\(key)' of model '\(model)' references a value that is not known yet", terminal: true)
+        }
+        return v.description
     }
 
     func putEndpoint(_ endpoint: Endpoint, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {

@@ -29,7 +29,15 @@ public struct Model: Sendable, Equatable, Codable {
     public var artifactSHA256: String?
     /// A bring-your-own server: the program and its arguments, run in `workingDirectory`.
     public var command: [String]?
+    /// Environment values known at plan time.
     public var environment: [String: String]
+    /// Environment values that reference something known only after apply (an endpoint's URL,
+    /// the environment's AWS URL), as written; the provider resolves them when it applies.
+    public var deferredEnvironment: [String: Template] = [:]
+    /// The written text of the deferred values, for the plan.
+    public var deferredEnvironmentText: [String: String] = [:]
+    /// Resources the model's environment references: dependency edges.
+    public var references: [ResourceAddress] = []
     /// The stack file's folder: relative paths in `command` and `environment` work from there.
     public var workingDirectory: String
     /// How long a new instance may take to become healthy; the stack's `local.health_timeout` when nil.
@@ -52,6 +60,7 @@ public struct Model: Sendable, Equatable, Codable {
             a["command"] = .string(command.map(shellQuoted).joined(separator: " "))
             a["server_sha256"] = .string(contentSHA256)
             for (k, v) in environment { a["environment.\(k)"] = .string(v) }
+            for (k, v) in deferredEnvironmentText { a["environment.\(k)"] = .string(v) }
             if let startupTimeout { a["startup_timeout"] = .number(startupTimeout) }
             if let probe {
                 a["probe.content_type"] = .string(probe.contentType)
@@ -142,11 +151,33 @@ public struct Model: Sendable, Equatable, Codable {
         }
         model.command = command
         if let e = keys["environment"], let entries = reader.mapping(e.value, what: "'environment' of \(context)") {
+            var references = Set<ResourceAddress>()
             for entry in entries {
-                if let v = reader.string(entry.value, what: "environment variable '\(entry.key)' of \(context)", resolve: resolve) {
-                    model.environment[entry.key] = v
-                } else { ok = false }
+                let what = "environment variable '\(entry.key)' of \(context)"
+                guard let text = reader.literalString(entry.value, what: what) else { ok = false; continue }
+                guard text.contains("${") else { model.environment[entry.key] = text; continue }
+                guard let template = try? Template.parse(text) else {
+                    _ = reader.evaluate(text, at: reader.location(entry.value), resolve: resolve)  // reports the error
+                    ok = false
+                    continue
+                }
+                for path in template.references where path.count >= 2 {
+                    if let kind = ResourceKind(rawValue: path[0]) { references.insert(ResourceAddress(kind, path[1])) }
+                }
+                switch reader.evaluate(text, at: reader.location(entry.value), resolve: resolve) {
+                case .value(_, true)?:
+                    reader.error(.sensitiveInResource(what, at: reader.location(entry.value)))
+                    ok = false
+                case .value(let v, false)?:
+                    model.environment[entry.key] = v.description
+                case .knownAfterApply?:
+                    model.deferredEnvironment[entry.key] = template
+                    model.deferredEnvironmentText[entry.key] = text
+                case nil:
+                    ok = false
+                }
             }
+            model.references = references.sorted()
         }
         if let t = keys["startup_timeout"] {
             if let seconds = reader.duration(t.value, what: "'startup_timeout' of \(context)", resolve: resolve), seconds > 0 {
@@ -177,6 +208,7 @@ public struct Model: Sendable, Equatable, Codable {
             if let h = files.sha256(ofFileAt: PathMath.resolve(arg, against: model.workingDirectory)) { identity.append("file \(arg)=\(h)") }
         }
         identity += model.environment.keys.sorted().map { "env \($0)=\(model.environment[$0]!)" }
+        identity += model.deferredEnvironmentText.keys.sorted().map { "env \($0)=\(model.deferredEnvironmentText[$0]!)" }
         if let probe = model.probe { identity.append("probe=\(probe.contentType)\u{0}\(probe.body)") }
         if let t = model.startupTimeout { identity.append("startup_timeout=\(t)") }
         model.contentSHA256 = SHA256.hex(of: identity.joined(separator: "\n"))

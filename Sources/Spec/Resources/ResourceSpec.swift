@@ -24,7 +24,7 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
 
     public var dependencies: [ResourceAddress] {
         switch body {
-        case .model: return []
+        case .model(let m): return m.references
         case .endpoint(let e): return e.dependencies
         }
     }
