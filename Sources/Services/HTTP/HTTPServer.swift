@@ -21,6 +21,23 @@ enum HTTPServer {
     }
 }
 
+/// Collects a request's parts; returns its head once the whole request is in (then `body` holds
+/// it until the next request starts). For servers that answer whole requests.
+func collectRequest(_ part: HTTPServerRequestPart, head: inout HTTPRequestHead?, body: inout ByteBuffer?) -> HTTPRequestHead? {
+    switch part {
+    case .head(let h):
+        head = h
+        body = nil
+        return nil
+    case .body(var b):
+        if body == nil { body = b } else { body!.writeBuffer(&b) }
+        return nil
+    case .end:
+        defer { head = nil }
+        return head
+    }
+}
+
 /// Writes a whole response and flushes; closes the connection afterwards unless keep-alive.
 func writeResponse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(),
                    body: ByteBuffer?, keepAlive: Bool) {

@@ -97,18 +97,7 @@ final class MultiModelHandler: ChannelInboundHandler {
     init(cache: ModelCache) { self.cache = cache }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-            body = nil
-        case .body(var b):
-            if body == nil { body = b } else { body!.writeBuffer(&b) }
-        case .end:
-            guard let head else { return }
-            respond(context, head)
-            self.head = nil
-            body = nil
-        }
+        if let complete = collectRequest(unwrapInboundIn(data), head: &head, body: &body) { respond(context, complete) }
     }
 
     func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
