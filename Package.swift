@@ -12,12 +12,14 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        // JWT signatures (RS256, ES256) for the gateway's authorizers.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CShim"),
         .target(
             name: "Spec",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["EnvironmentAPI", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Reconciler", dependencies: ["Spec"]),
         .target(name: "EnvironmentAPI"),
@@ -30,6 +32,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             // NIO channel handlers live on one event loop each; Swift 5 mode keeps the Sendable
             // checks as warnings here instead of wrapping every handler in NIOLoopBound.

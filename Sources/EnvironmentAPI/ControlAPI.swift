@@ -310,6 +310,12 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     public var startedAt: Double
     public var models: [ModelRegistration]
     public var endpoints: [EndpointStatus]
+    public var functions: [FunctionStatus]?
+    public var gatewayPort: Int?
+    public var stages: [StageConfiguration]?
+    public var apiKeys: [String]?
+    public var usagePlans: [UsagePlanConfiguration]?
+    public var routes: [RouteMetricsSummary]?
 
     public init(pid: Int32, awsPort: Int, startedAt: Double, models: [ModelRegistration], endpoints: [EndpointStatus]) {
         self.pid = pid
@@ -326,6 +332,8 @@ public struct EnvironmentInfo: Sendable, Equatable, Codable {
     public var controlPort: Int
     public var awsPort: Int
     public var startedAt: Double
+    /// The gateway's port (every stage at /{stage}).
+    public var gatewayPort: Int?
 
     public init(pid: Int32, controlPort: Int, awsPort: Int, startedAt: Double) {
         self.pid = pid

@@ -82,7 +82,7 @@ extension Diagnostic {
     }
     static func kindNotAvailable(_ section: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "resource kind '\(section)' is not supported by this version of mlgw-deploy",
-                   hint: "remove the '\(section)' section; supported kinds: models, endpoints (see docs/spec.md)")
+                   hint: "remove the '\(section)' section; supported: models, endpoints, functions, gateway (see docs/spec.md)")
     }
     static func featureNotAvailable(_ key: String, in context: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'\(key)' in \(context) is not supported by this version of mlgw-deploy",

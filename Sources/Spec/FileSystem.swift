@@ -5,6 +5,19 @@ public protocol SpecFileSystem: Sendable {
     func sha256(ofFileAt absolutePath: String) -> String?
     /// Whether a folder exists at the path.
     func isDirectory(_ absolutePath: String) -> Bool
+    /// Regular files under a folder, recursively, as paths relative to it, sorted; hidden files
+    /// and `__pycache__` are left out.
+    func files(under absolutePath: String) -> [String]
+}
+
+extension SpecFileSystem {
+    public func files(under absolutePath: String) -> [String] { [] }
+
+    /// One hash over every file under a folder: names and contents.
+    public func sha256(ofDirectory absolutePath: String) -> String {
+        let lines = files(under: absolutePath).map { "\($0)=\(sha256(ofFileAt: absolutePath + "/" + $0) ?? "")" }
+        return SHA256.hex(of: lines.joined(separator: "\n"))
+    }
 }
 
 /// Path arithmetic on `/`-separated paths; no file-system access.

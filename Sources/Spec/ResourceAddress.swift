@@ -2,9 +2,22 @@
 public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case model = "models"
     case endpoint = "endpoints"
+    case function = "functions"
+    /// Declared under `gateway:`, as are API keys and usage plans.
+    case stage = "stages"
+    case apiKey = "api_keys"
+    case usagePlan = "usage_plans"
 
     /// Sections a stack may one day hold that this version does not build yet; `validate` rejects them.
-    public static let notYetSupported = ["functions", "gateway", "feature_groups", "monitors", "scaling_policies", "event_rules"]
+    public static let notYetSupported = ["feature_groups", "monitors", "scaling_policies", "event_rules"]
+
+    /// Where the kind's resources sit in a stack file: a top-level section, or one inside `gateway`.
+    public var section: [String] {
+        switch self {
+        case .stage, .apiKey, .usagePlan: return ["gateway", rawValue]
+        default: return [rawValue]
+        }
+    }
 
     public static func < (a: ResourceKind, b: ResourceKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -15,6 +28,10 @@ public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Com
         switch self {
         case .model: return "model"
         case .endpoint: return "endpoint"
+        case .function: return "function"
+        case .stage: return "stage"
+        case .apiKey: return "API key"
+        case .usagePlan: return "usage plan"
         }
     }
 }

@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Yams
 
 /// One stack file's text. `path` is how messages name it (as the user typed it);
@@ -17,12 +18,17 @@ public struct StackSource: Sendable, Equatable {
 /// Turns stack files into a validated `Stack`, collecting every problem as a `Diagnostic`.
 /// Several files merge into one stack; a name defined twice is an error naming both places.
 public enum StackLoader {
-    static let topLevelKeys = ["stack", "description", "variables", "outputs", "local"] + ResourceKind.allCases.map(\.rawValue)
+    static let topLevelKeys = ["stack", "description", "variables", "outputs", "local", "gateway"]
+        + ResourceKind.allCases.filter { $0.section.count == 1 }.map(\.rawValue)
 
     /// Attributes a `${kind.name.attribute}` reference may read, by kind.
     public static let referenceableAttributes: [ResourceKind: [String]] = [
         .model: ["name", "runtime", "artifact", "artifact_sha256"],
         .endpoint: ["name", "url"],
+        .function: ["name", "arn"],
+        .stage: ["name", "url"],
+        .apiKey: ["name"],
+        .usagePlan: ["name"],
     ]
 
     public static func load(_ sources: [StackSource], variables inputs: VariableInputs = VariableInputs(),
@@ -119,11 +125,24 @@ public enum StackLoader {
         // Resource declarations across files, checking for duplicates.
         var declared: [ResourceAddress: (source: StackSource, entry: Entry)] = [:]
         var order: [ResourceAddress] = []
+        // The gateway's parts: its own mapping, read once per file.
+        var gatewayEntries: [String: [String: Entry]] = [:]
+        for (source, entries) in parsed {
+            guard let g = entries["gateway"] else { continue }
+            var reader = NodeReader(file: source.path)
+            if let list = reader.mapping(g.value, what: "'gateway'") {
+                gatewayEntries[source.path] = reader.checkKeys(list, allowed: Gateway.sections, context: "'gateway'")
+            }
+            diagnostics.append(contentsOf: reader.diagnostics)
+        }
+        func section(_ kind: ResourceKind, _ source: StackSource, _ entries: [String: Entry]) -> Entry? {
+            kind.section.count == 1 ? entries[kind.rawValue] : gatewayEntries[source.path]?[kind.section[1]]
+        }
         for (source, entries) in parsed {
             var reader = NodeReader(file: source.path)
             for kind in ResourceKind.allCases {
-                guard let section = entries[kind.rawValue] else { continue }
-                for entry in reader.mapping(section.value, what: "'\(kind.rawValue)'") ?? [] {
+                guard let section = section(kind, source, entries) else { continue }
+                for entry in reader.mapping(section.value, what: "'\(kind.section.joined(separator: "."))'") ?? [] {
                     let address = ResourceAddress(kind, entry.key)
                     if let first = declared[address] {
                         reader.error(.duplicateResource(address.description, first: first.entry.keyLocation, at: entry.keyLocation))
@@ -183,6 +202,20 @@ public enum StackLoader {
             diagnostics.append(contentsOf: reader.diagnostics)
         }
 
+        for address in order where address.kind == .function {
+            let (source, entry) = declared[address]!
+            var reader = NodeReader(file: source.path)
+            if var f = Function.read(name: address.name, node: entry.value, stackDirectory: PathMath.directory(of: source.absolutePath),
+                                     reader: &reader, files: files, resolve: resolve) {
+                f.location = entry.keyLocation
+                resources.append(ResourceSpec(.function(f), attributes: f.attributes))
+            }
+            diagnostics.append(contentsOf: reader.diagnostics)
+        }
+        resources += readGateway(parsed.map(\.source), gatewayEntries: gatewayEntries, declared: declared, order: order,
+                                 files: files, unset: Set(declarations.keys).subtracting(variables.keys),
+                                 diagnostics: &diagnostics, resolve: resolve)
+
         // Outputs: parsed now, evaluated after apply; every reference must resolve.
         var outputs: [Output] = []
         var outputLocations: [String: SourceLocation?] = [:]
@@ -211,6 +244,76 @@ public enum StackLoader {
         return (stack, diagnostics)
     }
 
+    /// Stages, API keys and usage plans, checked against each other and against the endpoints and
+    /// functions their routes name.
+    static func readGateway(_ sources: [StackSource], gatewayEntries: [String: [String: Entry]],
+                            declared: [ResourceAddress: (source: StackSource, entry: Entry)], order: [ResourceAddress],
+                            files: any SpecFileSystem, unset: Set<String>, diagnostics: inout Diagnostics,
+                            resolve: ([String]) -> Resolution) -> [ResourceSpec] {
+        var authorizers: [String: JWTAuthorizer] = [:]
+        var authorizerLocations: [String: SourceLocation?] = [:]
+        for source in sources {
+            guard let a = gatewayEntries[source.path]?["authorizers"] else { continue }
+            var reader = NodeReader(file: source.path)
+            for entry in reader.mapping(a.value, what: "'gateway.authorizers'") ?? [] {
+                if let first = authorizerLocations[entry.key] {
+                    reader.error(.duplicateResource("gateway.authorizers.\(entry.key)", first: first, at: entry.keyLocation))
+                    continue
+                }
+                authorizerLocations[entry.key] = entry.keyLocation
+                if let j = Gateway.readAuthorizer(name: entry.key, node: entry.value, stackDirectory: PathMath.directory(of: source.absolutePath),
+                                                  reader: &reader, files: files, resolve: resolve) {
+                    authorizers[entry.key] = j
+                }
+            }
+            diagnostics.append(contentsOf: reader.diagnostics)
+        }
+        func names(_ kind: ResourceKind) -> [String] { declared.keys.filter { $0.kind == kind }.map(\.name) }
+        var resources: [ResourceSpec] = []
+        for address in order {
+            let (source, entry) = declared[address]!
+            var reader = NodeReader(file: source.path)
+            switch address.kind {
+            case .stage:
+                guard let stage = Gateway.readStage(name: address.name, node: entry.value, authorizers: authorizers, reader: &reader, resolve: resolve) else { break }
+                for route in stage.routes {
+                    switch route.integration {
+                    case .endpoint(let e, _, _) where declared[ResourceAddress(.endpoint, e)] == nil:
+                        reader.error(Diagnostic(at: route.location, "route '\(route.key)' of stage '\(stage.name)' names undeclared endpoint '\(e)'",
+                                                hint: suggestion(for: e, among: names(.endpoint)).map { "did you mean '\($0)'?" } ?? "declare it under 'endpoints:'"))
+                    case .function(let f, _) where declared[ResourceAddress(.function, f)] == nil:
+                        reader.error(Diagnostic(at: route.location, "route '\(route.key)' of stage '\(stage.name)' names undeclared function '\(f)'",
+                                                hint: suggestion(for: f, among: names(.function)).map { "did you mean '\($0)'?" } ?? "declare it under 'functions:'"))
+                    default: break
+                    }
+                }
+                var s = stage
+                s.location = entry.keyLocation
+                resources.append(ResourceSpec(.stage(s), attributes: s.attributes))
+            case .apiKey:
+                guard var key = Gateway.readAPIKey(name: address.name, node: entry.value, unset: unset, reader: &reader, resolve: resolve) else { break }
+                if let plan = key.usagePlan, declared[ResourceAddress(.usagePlan, plan)] == nil {
+                    reader.error(Diagnostic(at: key.location, "API key '\(key.name)' names undeclared usage plan '\(plan)'",
+                                            hint: suggestion(for: plan, among: names(.usagePlan)).map { "did you mean '\($0)'?" } ?? "declare it under 'gateway.usage_plans:'"))
+                }
+                key.location = entry.keyLocation
+                resources.append(ResourceSpec(.apiKey(key), attributes: key.attributes))
+            case .usagePlan:
+                guard var plan = Gateway.readUsagePlan(name: address.name, node: entry.value, reader: &reader, resolve: resolve) else { break }
+                for stage in plan.stages where declared[ResourceAddress(.stage, stage)] == nil {
+                    reader.error(Diagnostic(at: plan.location, "usage plan '\(plan.name)' names undeclared stage '\(stage)'",
+                                            hint: suggestion(for: stage, among: names(.stage)).map { "did you mean '\($0)'?" } ?? "declare it under 'gateway.stages:'"))
+                }
+                plan.location = entry.keyLocation
+                resources.append(ResourceSpec(.usagePlan(plan), attributes: plan.attributes))
+            default:
+                break
+            }
+            diagnostics.append(contentsOf: reader.diagnostics)
+        }
+        return resources
+    }
+
     static func resolveAtLoad(_ path: [String], stack: String, environment: String, variables: [String: ResolvedVariable],
                               declarations: [String: VariableDeclaration], declared: Set<ResourceAddress>) -> Resolution {
         switch path.first {
@@ -218,15 +321,15 @@ public enum StackLoader {
             guard path.count == 2 else { return .undeclared(suggestion: nil) }
             if let v = variables[path[1]] { return .value(v.value, sensitive: v.declaration.sensitive) }
             // Declared but without a value: that error is reported once, at the declaration.
-            if declarations[path[1]] != nil { return .value(.number(0), sensitive: false) }
+            if let d = declarations[path[1]] { return .value(.number(0), sensitive: d.sensitive) }
             return .undeclared(suggestion: suggestion(for: path[1], among: declarations.keys).map { "var.\($0)" })
         case "stack":
             return path == ["stack", "name"] ? .value(.string(stack), sensitive: false) : .undeclared(suggestion: "stack.name")
         case "environment":
             switch path.dropFirst().first {
             case "name"?: return path.count == 2 ? .value(.string(environment), sensitive: false) : .undeclared(suggestion: nil)
-            case "aws_endpoint_url"?, "metrics_url"?: return path.count == 2 ? .knownAfterApply : .undeclared(suggestion: nil)
-            default: return .undeclared(suggestion: suggestion(for: path.dropFirst().first ?? "", among: ["name", "aws_endpoint_url"]).map { "environment.\($0)" })
+            case "aws_endpoint_url"?, "metrics_url"?, "gateway_url"?: return path.count == 2 ? .knownAfterApply : .undeclared(suggestion: nil)
+            default: return .undeclared(suggestion: suggestion(for: path.dropFirst().first ?? "", among: ["name", "aws_endpoint_url", "metrics_url", "gateway_url"]).map { "environment.\($0)" })
             }
         default:
             guard let kindName = path.first, let kind = ResourceKind(rawValue: kindName), path.count >= 2 else {

@@ -46,6 +46,42 @@ public enum StackSchema {
           "type": "object",
           "propertyNames": {"$ref": "#/$defs/name"},
           "additionalProperties": {"$ref": "#/$defs/endpoint"}
+        },
+        "functions": {
+          "type": "object",
+          "propertyNames": {"$ref": "#/$defs/name"},
+          "additionalProperties": {"$ref": "#/$defs/function"}
+        },
+        "gateway": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "The stack's one API gateway: stages with routes, API keys, usage plans and JWT authorizers.",
+          "properties": {
+            "stages": {"type": "object", "propertyNames": {"$ref": "#/$defs/name"}, "additionalProperties": {"$ref": "#/$defs/stage"}},
+            "api_keys": {
+              "type": "object", "propertyNames": {"$ref": "#/$defs/name"},
+              "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["value"], "properties": {
+                "value": {"$ref": "#/$defs/expression", "description": "A sensitive variable: ${var.NAME}."},
+                "usage_plan": {"type": "string"}, "enabled": {"type": "boolean"}}}
+            },
+            "usage_plans": {
+              "type": "object", "propertyNames": {"$ref": "#/$defs/name"},
+              "additionalProperties": {"type": "object", "additionalProperties": false, "properties": {
+                "throttle": {"$ref": "#/$defs/throttle"},
+                "quota": {"type": "object", "additionalProperties": false, "required": ["limit"], "properties": {
+                  "limit": {"oneOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/expression"}]}, "period": {"enum": ["day", "week", "month"]}}},
+                "stages": {"type": "array", "items": {"type": "string"}},
+                "routes": {"type": "object", "description": "Per-route throttles, keyed 'STAGE METHOD /path'.",
+                           "additionalProperties": {"type": "object", "additionalProperties": false, "properties": {"throttle": {"$ref": "#/$defs/throttle"}}}}}}
+            },
+            "authorizers": {
+              "type": "object", "propertyNames": {"$ref": "#/$defs/name"},
+              "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["issuer", "audiences"], "properties": {
+                "type": {"const": "jwt"}, "issuer": {"type": "string"},
+                "audiences": {"oneOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
+                "jwks_file": {"type": "string"}, "jwks_url": {"type": "string"}}}
+            }
+          }
         }
       },
       "$defs": {
@@ -128,6 +164,62 @@ public enum StackSchema {
               "minProperties": 1,
               "propertyNames": {"$ref": "#/$defs/name"},
               "additionalProperties": {"$ref": "#/$defs/variant"}
+            }
+          }
+        },
+        "duration": {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^[0-9.]+(ms|s|m|h)$"}, {"$ref": "#/$defs/expression"}]},
+        "throttle": {"type": "object", "additionalProperties": false, "required": ["rate"], "properties": {
+          "rate": {"$ref": "#/$defs/number", "description": "Requests per second."}, "burst": {"$ref": "#/$defs/number"}}},
+        "function": {
+          "type": "object",
+          "additionalProperties": false,
+          "oneOf": [{"required": ["runtime", "handler"]}, {"required": ["command"]}],
+          "properties": {
+            "runtime": {"enum": ["python3"]},
+            "handler": {"type": "string", "description": "path/to/file.function, relative to 'code'."},
+            "command": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "A program that speaks the Lambda Runtime API itself."},
+            "code": {"type": "string", "description": "The folder of the function's code (default: the stack file's folder)."},
+            "environment": {"type": "object", "additionalProperties": {"type": "string"}},
+            "timeout": {"$ref": "#/$defs/duration"},
+            "memory": {"type": "integer", "minimum": 128, "maximum": 10240},
+            "provisioned_concurrency": {"$ref": "#/$defs/number"},
+            "reserved_concurrency": {"$ref": "#/$defs/number"},
+            "async": {"type": "object", "additionalProperties": false, "properties": {
+              "max_retries": {"type": "integer", "minimum": 0, "maximum": 2}, "retry_delay": {"$ref": "#/$defs/duration"}, "max_event_age": {"$ref": "#/$defs/duration"}}},
+            "description": {"type": "string"}
+          }
+        },
+        "auth": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": false, "required": ["jwt"],
+                 "properties": {"jwt": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}}]},
+        "selector": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": false, "maxProperties": 1,
+                     "properties": {"header": {"type": "string"}, "path": {"type": "string"}}}]},
+        "stage": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["routes"],
+          "properties": {
+            "description": {"type": "string"},
+            "defaults": {"type": "object", "additionalProperties": false, "properties": {"auth": {"$ref": "#/$defs/auth"}, "timeout": {"$ref": "#/$defs/duration"}}},
+            "cors": {"type": "object", "additionalProperties": false, "properties": {
+              "allow_origins": {"type": "array", "items": {"type": "string"}}, "allow_methods": {"type": "array", "items": {"type": "string"}},
+              "allow_headers": {"type": "array", "items": {"type": "string"}}, "expose_headers": {"type": "array", "items": {"type": "string"}},
+              "max_age": {"$ref": "#/$defs/duration"}}},
+            "max_body": {"type": "integer", "minimum": 1, "maximum": 10485760},
+            "throttle": {"$ref": "#/$defs/throttle"},
+            "routes": {
+              "type": "object",
+              "propertyNames": {"pattern": "^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|ANY) /"},
+              "additionalProperties": {
+                "type": "object", "additionalProperties": false,
+                "oneOf": [{"required": ["endpoint"]}, {"required": ["function"]}, {"required": ["mock"]}],
+                "properties": {
+                  "endpoint": {"type": "string"}, "variant": {"$ref": "#/$defs/selector"}, "target_model": {"$ref": "#/$defs/selector"},
+                  "function": {"type": "string"}, "payload": {"enum": ["1.0", "2.0"]},
+                  "mock": {"type": "object", "additionalProperties": false, "properties": {
+                    "status": {"type": "integer", "minimum": 100, "maximum": 599}, "body": {"type": "string"}, "content_type": {"type": "string"}}},
+                  "auth": {"$ref": "#/$defs/auth"}, "timeout": {"$ref": "#/$defs/duration"}, "throttle": {"$ref": "#/$defs/throttle"}
+                }
+              }
             }
           }
         },

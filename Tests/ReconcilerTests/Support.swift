@@ -3,10 +3,10 @@ import Reconciler
 import Spec
 import Testing
 
-/// Files for tests: any path ending in `.json` exists, with a hash derived from its path.
+/// Files for tests: any path ending in `.json` or `.py` exists, with a hash derived from its path.
 struct FakeFiles: SpecFileSystem {
     func sha256(ofFileAt absolutePath: String) -> String? {
-        absolutePath.hasSuffix(".json") ? SHA256.hex(of: (absolutePath as NSString).lastPathComponent) : nil
+        absolutePath.hasSuffix(".json") || absolutePath.hasSuffix(".py") ? SHA256.hex(of: (absolutePath as NSString).lastPathComponent) : nil
     }
     func isDirectory(_ absolutePath: String) -> Bool { absolutePath.hasSuffix("-models") }
 }

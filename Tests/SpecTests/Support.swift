@@ -1,11 +1,12 @@
 import Spec
 
-/// Files for tests: any path ending in `.json` exists, with a hash derived from its name.
+/// Files for tests: any path ending in `.json` exists, and any `.py` without "missing" in its path, with a hash derived from its name.
 struct FakeFiles: SpecFileSystem {
     var contents: [String: String] = [:]
     func sha256(ofFileAt absolutePath: String) -> String? {
         if let c = contents[absolutePath] { return SHA256.hex(of: c) }
-        return absolutePath.hasSuffix(".json") ? SHA256.hex(of: absolutePath) : nil
+        let exists = absolutePath.hasSuffix(".json") || (absolutePath.hasSuffix(".py") && !absolutePath.contains("missing"))
+        return exists ? SHA256.hex(of: absolutePath) : nil
     }
     func isDirectory(_ absolutePath: String) -> Bool { absolutePath.hasSuffix("/") || absolutePath.hasSuffix("-models") }
 }

@@ -16,9 +16,9 @@ let validationCases: [ValidationCase] = [
         """, expected: ["2:1: unknown key 'endpoint' in the stack|did you mean 'endpoints'?"]),
     ValidationCase(name: "kinds not built yet are rejected", yaml: """
         stack: demo
-        functions: {}
-        gateway: {}
-        """, expected: ["2:1: resource kind 'functions' is not supported", "3:1: resource kind 'gateway' is not supported"]),
+        monitors: {}
+        event_rules: {}
+        """, expected: ["2:1: resource kind 'monitors' is not supported", "3:1: resource kind 'event_rules' is not supported"]),
     ValidationCase(name: "unknown variant key suggests", yaml: validHeader + """
         endpoints:
           e:

@@ -70,6 +70,13 @@ public struct LocalProvider: Provider {
             }
             observed[ResourceAddress(.endpoint, e.name)] = ObservedResource(attributes: a)
         }
+        for f in snapshot.functions ?? [] {
+            observed[ResourceAddress(.function, f.name)] = ObservedResource(attributes: ["code_sha256": .string(f.codeSHA256)])
+        }
+        // The gateway's parts: the host vouches that they exist (their settings are only ever set by apply).
+        for name in snapshot.stages?.map(\.name) ?? [] { observed[ResourceAddress(.stage, name)] = ObservedResource(attributes: [:]) }
+        for name in snapshot.apiKeys ?? [] { observed[ResourceAddress(.apiKey, name)] = ObservedResource(attributes: [:]) }
+        for name in snapshot.usagePlans?.map(\.name) ?? [] { observed[ResourceAddress(.usagePlan, name)] = ObservedResource(attributes: [:]) }
         return Observation(resources: observed)
     }
 
@@ -81,14 +88,27 @@ public struct LocalProvider: Provider {
             info = try await host.start(port: context.local.port)
         }
         known.controlPort = info.controlPort
-        return ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)", "metrics_url": "http://127.0.0.1:\(info.awsPort)/metrics",
-                "host_pid": String(info.pid), "control_port": String(info.controlPort)]
+        var attributes = ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)", "metrics_url": "http://127.0.0.1:\(info.awsPort)/metrics",
+                          "host_pid": String(info.pid), "control_port": String(info.controlPort)]
+        if let port = info.gatewayPort { attributes["gateway_url"] = "http://127.0.0.1:\(port)" }
+        return attributes
     }
 
     public func create(_ spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
         switch spec.body {
         case .model(let model): return try await putModel(model, spec: spec, context: context)
         case .endpoint(let endpoint): return try await putEndpoint(endpoint, spec: spec, context: context)
+        case .function(let function): return try await putFunction(function, spec: spec, context: context)
+        case .stage(let stage): return try await putStage(stage, spec: spec, context: context)
+        case .apiKey(let key):
+            let config = APIKeyConfiguration(name: key.name, valueSHA256: key.valueSHA256, usagePlan: key.usagePlan, enabled: key.enabled)
+            _ = try await client().call("PUT", "/gateway/api-keys/\(key.name)", body: config, as: [String: String].self)
+            return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies)
+        case .usagePlan(let plan):
+            let config = UsagePlanConfiguration(name: plan.name, throttle: plan.throttle, quotaLimit: plan.quotaLimit,
+                                                quotaPeriod: plan.quotaPeriod?.rawValue, stages: plan.stages, routeThrottles: plan.routeThrottles)
+            _ = try await client().call("PUT", "/gateway/usage-plans/\(plan.name)", body: config, as: [String: String].self)
+            return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies)
         }
     }
 
@@ -102,6 +122,10 @@ public struct LocalProvider: Provider {
         switch current.address.kind {
         case .model: _ = try await client.call("DELETE", "/models/\(current.address.name)", as: [String: String].self)
         case .endpoint: _ = try await client.call("DELETE", "/endpoints/\(current.address.name)", timeout: 60, as: [String: String].self)
+        case .function: _ = try await client.call("DELETE", "/functions/\(current.address.name)", as: [String: String].self)
+        case .stage: _ = try await client.call("DELETE", "/gateway/stages/\(current.address.name)", as: [String: String].self)
+        case .apiKey: _ = try await client.call("DELETE", "/gateway/api-keys/\(current.address.name)", as: [String: String].self)
+        case .usagePlan: _ = try await client.call("DELETE", "/gateway/usage-plans/\(current.address.name)", as: [String: String].self)
         }
     }
 
@@ -140,7 +164,7 @@ public struct LocalProvider: Provider {
             registration.command = command
             var environment = model.environment
             for (key, template) in model.deferredEnvironment {
-                environment[key] = try Self.resolve(template, key: key, model: model.name, context: context)
+                environment[key] = try Self.resolve(template, key: key, owner: "model '\(model.name)'", context: context)
             }
             registration.environment = environment
             registration.workingDirectory = model.workingDirectory
@@ -153,7 +177,7 @@ public struct LocalProvider: Provider {
 
     /// A value known only after apply, from what is applied now: the dependencies' recorded
     /// outputs and attributes, and the environment's attributes.
-    static func resolve(_ template: Template, key: String, model: String, context: ApplyContext) throws -> String {
+    static func resolve(_ template: Template, key: String, owner: String, context: ApplyContext) throws -> String {
         let result = try? template.evaluate { path -> Resolution in
             if path.first == "environment", path.count == 2 {
                 if path[1] == "name" { return .value(.string(context.environment), sensitive: false) }
@@ -168,7 +192,7 @@ public struct LocalProvider: Provider {
             return .knownAfterApply
         }
         guard case .value(let v, _)? = result else {
-            throw ProviderError("environment variable '\(key)' of model '\(model)' references a value that is not known yet", terminal: true)
+            throw ProviderError("environment variable '\(key)' of \(owner) references a value that is not known yet", terminal: true)
         }
         return v.description
     }
@@ -200,6 +224,41 @@ public struct LocalProvider: Provider {
         let base = context.environmentAttributes["aws_endpoint_url"] ?? ""
         return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
                              outputs: ["url": "\(base)/endpoints/\(endpoint.name)/invocations"], processes: processes)
+    }
+}
+
+extension LocalProvider {
+    /// A function's workers run its handler with the bundled Python runtime, or its own command;
+    /// apply returns once the provisioned ones are warm.
+    func putFunction(_ f: Function, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
+        var environment = f.environment.values
+        for (key, template) in f.environment.deferred {
+            environment[key] = try Self.resolve(template, key: key, owner: "function '\(f.name)'", context: context)
+        }
+        let config = FunctionConfiguration(
+            name: f.name, handler: f.handler, command: f.command ?? [], environment: environment, workingDirectory: f.codeDirectory,
+            codeSHA256: f.codeSHA256, timeout: f.timeout, memoryMB: f.memoryMB, provisionedConcurrency: f.provisionedConcurrency,
+            reservedConcurrency: f.reservedConcurrency, maxRetries: f.async.maxRetries, retryDelay: f.async.retryDelay,
+            maxEventAge: f.async.maxEventAge, initTimeout: context.local.healthTimeoutSeconds)
+        let status = try await client().call("PUT", "/functions/\(f.name)", body: config,
+                                            timeout: context.local.healthTimeoutSeconds * 2 + 30, as: FunctionStatus.self)
+        let processes = status.workers.map { ProcessRecord(role: "function-worker", variant: nil, pid: $0.pid, port: 0, startedAt: Date().timeIntervalSince1970) }
+        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
+                             outputs: ["arn": status.arn], processes: processes)
+    }
+
+    /// A stage's routes, CORS, limits and the authorizers it uses: swapped in place.
+    func putStage(_ stage: Stage, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
+        let routes = stage.routes.map {
+            RouteConfiguration(key: $0.key, method: $0.method, path: $0.path, integration: $0.integration, authorization: $0.authorization,
+                               timeout: $0.timeout, throttle: $0.throttle)
+        }
+        let config = StageConfiguration(name: stage.name, routes: routes, cors: stage.cors, maxBodyBytes: stage.maxBodyBytes,
+                                        throttle: stage.throttle, authorizers: stage.authorizers)
+        _ = try await client().call("PUT", "/gateway/stages/\(stage.name)", body: config, as: [String: String].self)
+        let base = context.environmentAttributes["gateway_url"] ?? ""
+        return ResourceState(address: spec.address, attributes: spec.attributes, dependencies: spec.dependencies,
+                             outputs: ["url": "\(base)/\(stage.name)"])
     }
 }
 

@@ -71,8 +71,9 @@ public enum Planner {
     /// Attributes a provider reports when it observes; a recorded one it no longer reports has gone.
     static func isObservable(_ path: String, spec: ResourceSpec) -> Bool {
         switch spec.body {
-        case .model: return false
         case .endpoint: return path.hasPrefix("variants.")
+        case .function: return path == "code_sha256"
+        case .model, .stage, .apiKey, .usagePlan: return false
         }
     }
 

@@ -11,6 +11,12 @@ import NIOHTTP1
 ///     DELETE /_control/models/{name}
 ///     PUT    /_control/endpoints/{name}    EndpointConfiguration -> EndpointStatus (once healthy)
 ///     DELETE /_control/endpoints/{name}
+///     PUT    /_control/functions/{name}    FunctionConfiguration -> FunctionStatus (once warm)
+///     DELETE /_control/functions/{name}
+///     PUT    /_control/gateway/stages/{name}        StageConfiguration
+///     PUT    /_control/gateway/api-keys/{name}      APIKeyConfiguration
+///     PUT    /_control/gateway/usage-plans/{name}   UsagePlanConfiguration
+///     DELETE /_control/gateway/{stages|api-keys|usage-plans}/{name}
 ///     POST   /_control/shutdown
 final class ControlHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -88,6 +94,37 @@ final class ControlHandler: ChannelInboundHandler {
             case (.DELETE, "endpoints", 2):
                 await controller.deleteEndpoint(name)
                 return ok(["deleted": name])
+            case (.PUT, "functions", 2):
+                var config = try JSONDecoder().decode(FunctionConfiguration.self, from: body)
+                config.name = name
+                return ok(try await controller.putFunction(config))
+            case (.DELETE, "functions", 2):
+                await controller.deleteFunction(name)
+                return ok(["deleted": name])
+            case (_, "gateway", 3):
+                let gateway = controller.gateway
+                let item = rest[2]
+                switch (method, rest[1]) {
+                case (.PUT, "stages"):
+                    var config = try JSONDecoder().decode(StageConfiguration.self, from: body)
+                    config.name = item
+                    try gateway.putStage(config)
+                case (.PUT, "api-keys"):
+                    var config = try JSONDecoder().decode(APIKeyConfiguration.self, from: body)
+                    config.name = item
+                    gateway.putKey(config)
+                case (.PUT, "usage-plans"):
+                    var config = try JSONDecoder().decode(UsagePlanConfiguration.self, from: body)
+                    config.name = item
+                    gateway.putPlan(config)
+                case (.DELETE, "stages"): gateway.deleteStage(item)
+                case (.DELETE, "api-keys"): gateway.deleteKey(item)
+                case (.DELETE, "usage-plans"): gateway.deletePlan(item)
+                default:
+                    return fail(.notFound, ControlError(message: "unknown control call \(method) \(uri)", terminal: true))
+                }
+                await controller.log("gateway: \(method == .DELETE ? "deleted" : "applied") \(rest[1]) \(item)")
+                return ok(["applied": item])
             case (.POST, "shutdown", 1):
                 onShutdown()
                 return ok(["status": "stopping"])

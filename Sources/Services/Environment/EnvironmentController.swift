@@ -1,5 +1,6 @@
 import EnvironmentAPI
 import Foundation
+import NIOCore
 
 /// One model-server process of a variant. Mutated only by the controller actor.
 final class Instance: @unchecked Sendable {
@@ -54,14 +55,24 @@ public actor EnvironmentController {
     var unclaimedExits: [Int32: Int32] = [:]
     var counters: [String: Int] = [:]
 
-    init(directory: String, table: RouteTable, metrics: MetricsRegistry, executable: String) {
+    let functions: FunctionHost
+    let gateway: GatewayState
+    let group: EventLoopGroup
+    var functionConfigs: [String: FunctionConfiguration] = [:]
+
+    init(directory: String, table: RouteTable, metrics: MetricsRegistry, executable: String, functions: FunctionHost,
+         gateway: GatewayState, group: EventLoopGroup) {
+        self.functions = functions
+        self.gateway = gateway
+        self.group = group
         self.directory = directory
         self.table = table
         self.metrics = metrics
         self.executable = executable
     }
 
-    func setAWSPort(_ port: Int) { awsPort = port }
+    var gatewayPort = 0
+    func setAWSPort(_ port: Int, gateway: Int) { (awsPort, gatewayPort) = (port, gateway) }
 
     func log(_ message: String) {
         let stamp = ISO8601DateFormatter().string(from: Date())
@@ -266,6 +277,8 @@ public actor EnvironmentController {
         for entry in endpoints.values { for shadow in entry.shadows.values { shadow.outputs.close() } }
         for outputs in shadowOutputsClosing { outputs.close() }
         endpoints = [:]
+        for pool in functions.all { pool.killAll() }
+        gateway.shutdown()
         await withTaskGroup(of: Void.self) { group in
             for instance in all { group.addTask { await self.stop(instance, drain: false) } }
         }
@@ -550,9 +563,13 @@ public actor EnvironmentController {
     }
 
     func snapshot() -> EnvironmentSnapshot {
-        EnvironmentSnapshot(pid: getpid(), awsPort: awsPort, startedAt: startedAt,
-                            models: models.values.sorted { $0.name < $1.name },
-                            endpoints: endpoints.keys.sorted().compactMap(status))
+        var s = EnvironmentSnapshot(pid: getpid(), awsPort: awsPort, startedAt: startedAt,
+                                    models: models.values.sorted { $0.name < $1.name },
+                                    endpoints: endpoints.keys.sorted().compactMap(status))
+        s.gatewayPort = gatewayPort
+        s.functions = functionConfigs.keys.sorted().compactMap { functions.status($0) }
+        gateway.describe(into: &s)
+        return s
     }
 }
 

@@ -24,12 +24,21 @@ public struct EnvironmentHost {
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(loop: loop) }
         let poolsByLoop = pools
         let requestIDs = RequestIDs()
+        let functions = FunctionHost(directory: directory)
+        let gateway = GatewayState(directory: directory)
         let front = try HTTPServer.bind(group: group, port: port) { channel in
-            FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs)
+            FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs,
+                             functions: functions, routeMetrics: gateway)
         }
         let awsPort = front.localAddress?.port ?? port
+        let gatewayListener = try HTTPServer.bind(group: group, port: 0) { channel in
+            FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs,
+                             functions: functions, gateway: gateway)
+        }
+        let gatewayPort = gatewayListener.localAddress?.port ?? 0
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let controller = EnvironmentController(directory: directory, table: table, metrics: metrics, executable: executable)
+        let controller = EnvironmentController(directory: directory, table: table, metrics: metrics, executable: executable,
+                                               functions: functions, gateway: gateway, group: group)
         let infoPath = directory + "/" + EnvironmentInfo.fileName
         // Stopping never blocks a thread: a blocked Dispatch worker waiting on a Task made the
         // pool start a new thread first, which took up to half a second.
@@ -43,6 +52,7 @@ public struct EnvironmentHost {
             }
         }
         _ = ChildReaper { pid, status in
+            if functions.processExited(pid: pid, status: status) { return }
             Task { await controller.processExited(pid: pid, status: status) }
         }
         let control = try HTTPServer.bind(group: group, port: 0) { _ in
@@ -59,16 +69,17 @@ public struct EnvironmentHost {
         }
         let semaphore = DispatchSemaphore(value: 0)
         Task {
-            await controller.setAWSPort(awsPort)
+            await controller.setAWSPort(awsPort, gateway: gatewayPort)
             semaphore.signal()
         }
         semaphore.wait()
-        let info = EnvironmentInfo(pid: getpid(), controlPort: controlPort, awsPort: awsPort, startedAt: Date().timeIntervalSince1970)
+        var info = EnvironmentInfo(pid: getpid(), controlPort: controlPort, awsPort: awsPort, startedAt: Date().timeIntervalSince1970)
+        info.gatewayPort = gatewayPort
         let data = try JSONEncoder().encode(info)
         let temp = infoPath + ".tmp"
         try data.write(to: URL(fileURLWithPath: temp))
         guard rename(temp, infoPath) == 0 else { throw ControlError(message: "cannot write \(infoPath)", terminal: true) }
-        print("\(ISO8601DateFormatter().string(from: Date())) environment host pid \(getpid()): aws url http://127.0.0.1:\(awsPort), control port \(controlPort)")
+        print("\(ISO8601DateFormatter().string(from: Date())) environment host pid \(getpid()): aws url http://127.0.0.1:\(awsPort), gateway http://127.0.0.1:\(gatewayPort), control port \(controlPort)")
         fflush(nil)
         waitForSignal(stop)
     }

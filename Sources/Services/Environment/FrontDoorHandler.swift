@@ -36,6 +36,8 @@ final class FrontDoorHandler: ChannelInboundHandler {
         /// Set on a multi-model endpoint served by the user's own server: the router loads models.
         var loader: ModelLoading?
         var loadAttempts = 0
+        /// Set when the request came through the gateway: the answer goes out in its terms.
+        var gateway: GatewayCall?
     }
 
     /// Whether a streamed answer's head has gone out (errors then travel as exception events).
@@ -45,16 +47,32 @@ final class FrontDoorHandler: ChannelInboundHandler {
     let metrics: MetricsRegistry
     let pool: UpstreamPool
     let requestIDs: RequestIDs
+    let functions: FunctionHost
+    /// Set on the gateway's listener: requests are routed by stage and route instead.
+    let gateway: GatewayState?
+    /// The gateway whose per-route metrics `/metrics` also shows.
+    let routeMetrics: GatewayState?
+    /// The body kept in memory at most (larger requests are refused once their size is known).
+    let bodyLimit: Int
     var random = FastRandom()
     var head: HTTPRequestHead?
     var body: [ByteBuffer] = []
     var bodyLength = 0
+    /// The gateway request in progress on this connection, and its integration timeout.
+    var gatewaySerial: UInt64 = 0
+    var gatewayPending = false
+    var gatewayTimer: Scheduled<Void>?
 
-    init(table: RouteTable, metrics: MetricsRegistry, pool: UpstreamPool, requestIDs: RequestIDs) {
+    init(table: RouteTable, metrics: MetricsRegistry, pool: UpstreamPool, requestIDs: RequestIDs, functions: FunctionHost,
+         gateway: GatewayState? = nil, routeMetrics: GatewayState? = nil) {
+        self.routeMetrics = routeMetrics
         self.table = table
         self.metrics = metrics
         self.pool = pool
         self.requestIDs = requestIDs
+        self.functions = functions
+        self.gateway = gateway
+        bodyLimit = gateway == nil ? Self.maxBody : 10_485_760
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -65,11 +83,11 @@ final class FrontDoorHandler: ChannelInboundHandler {
             bodyLength = 0
         case .body(let b):
             bodyLength += b.readableBytes
-            if bodyLength <= Self.maxBody { body.append(b) }
+            if bodyLength <= bodyLimit { body.append(b) }
         case .end:
             guard let head else { return }
             self.head = nil
-            route(context, head)
+            if gateway != nil { gatewayRoute(context, head) } else { route(context, head) }
         }
     }
 
@@ -79,6 +97,10 @@ final class FrontDoorHandler: ChannelInboundHandler {
         // /endpoints/{name}/invocations[?query]
         var path = Substring(head.uri)
         if let q = path.firstIndex(of: "?") { path = path[..<q] }
+        if path.hasPrefix(Self.lambdaPrefix) {
+            lambdaInvoke(context, head, path: path, requestID: requestID)
+            return
+        }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 3, parts[0] == "endpoints", parts[2] == "invocations" || parts[2] == "invocations-response-stream" else {
             if head.method == .GET && (path == "/ping" || path == "/") {
@@ -88,6 +110,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
             if head.method == .GET && path == "/metrics" {
                 var b = context.channel.allocator.buffer(capacity: 4096)
                 b.writeString(metrics.prometheus(routes: table))
+                if let text = routeMetrics?.prometheus() { b.writeString(text) }
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "text/plain; version=0.0.4; charset=utf-8")
                 writeResponse(context, status: .ok, headers: headers, body: b, keepAlive: keepAlive)
@@ -428,7 +451,12 @@ final class FrontDoorHandler: ChannelInboundHandler {
     func fail(_ context: ChannelHandlerContext, _ exchange: Exchange, status: HTTPResponseStatus, type: String, message: String) {
         let m = exchange.variant.metrics
         (status.code >= 500 ? m.errors5xx : m.errors4xx).wrappingIncrement(ordering: .relaxed)
-        awsError(context, status: status, type: type, message: message, requestID: exchange.requestID, keepAlive: exchange.keepAlive)
+        if exchange.gateway != nil {
+            gatewayEndpointAnswer(context, exchange, status: status.code == 400 ? .badRequest : status.code >= 500 ? status : .badGateway,
+                                  response: nil, message: "\(status.code >= 500 ? "Service Unavailable" : "Bad Request"): \(message)")
+        } else {
+            awsError(context, status: status, type: type, message: message, requestID: exchange.requestID, keepAlive: exchange.keepAlive)
+        }
         releaseShadows(exchange, production: ShadowSide(variant: exchange.variant.name, status: Int(status.code), body: [], latencyNanos: 0, error: message))
     }
 
@@ -444,6 +472,15 @@ final class FrontDoorHandler: ChannelInboundHandler {
         defer {
             let total = DispatchTime.now().uptimeNanoseconds - exchange.start
             m.overheadLatency.observe(nanos: total > modelNanos ? total - modelNanos : 0)
+        }
+        if exchange.gateway != nil, code != 404 || exchange.targetModel == nil {
+            if !(200..<300).contains(code) {
+                m.modelErrors.wrappingIncrement(ordering: .relaxed)
+                m.errors4xx.wrappingIncrement(ordering: .relaxed)
+            }
+            gatewayEndpointAnswer(context, exchange, status: response.head.status, response: response, message: nil)
+            if (200..<300).contains(code) { capture(exchange, response) }
+            return
         }
         if code == 404, let model = exchange.targetModel {
             fail(context, exchange, status: .badRequest, type: "ValidationError",
@@ -481,13 +518,17 @@ final class FrontDoorHandler: ChannelInboundHandler {
         for part in response.body { context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !exchange.keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
-        if let capture = exchange.capture {
-            capture.offer(CaptureWriter.Record(
-                variant: variant, time: Date().timeIntervalSince1970,
-                inferenceID: exchange.head.headers.first(name: "x-amzn-sagemaker-inference-id"),
-                inputType: exchange.head.headers.first(name: "content-type") ?? "application/octet-stream", input: exchange.body,
-                outputType: response.head.headers.first(name: "content-type") ?? "application/octet-stream", output: response.body))
-        }
+        capture(exchange, response)
+    }
+
+    /// Offers a successful invocation to data capture when it was sampled.
+    func capture(_ exchange: Exchange, _ response: UpstreamResponse) {
+        guard let capture = exchange.capture else { return }
+        capture.offer(CaptureWriter.Record(
+            variant: exchange.variant.name, time: Date().timeIntervalSince1970,
+            inferenceID: exchange.head.headers.first(name: "x-amzn-sagemaker-inference-id"),
+            inputType: exchange.head.headers.first(name: "content-type") ?? "application/octet-stream", input: exchange.body,
+            outputType: response.head.headers.first(name: "content-type") ?? "application/octet-stream", output: response.body))
     }
 
     func awsError(_ context: ChannelHandlerContext, status: HTTPResponseStatus, type: String, message: String,

@@ -5,7 +5,12 @@ import NIOPosix
 /// Binds an HTTP/1.1 server on 127.0.0.1 whose connections each get a fresh handler from `make`.
 enum HTTPServer {
     static func bind(group: EventLoopGroup, port: Int, make: @escaping @Sendable (Channel) -> ChannelHandler) throws -> Channel {
-        try ServerBootstrap(group: group)
+        try bindLater(group: group, port: port, make: make).wait()
+    }
+
+    /// `bind` without waiting: for callers on an event loop.
+    static func bindLater(group: EventLoopGroup, port: Int, make: @escaping @Sendable (Channel) -> ChannelHandler) -> EventLoopFuture<Channel> {
+        ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -17,7 +22,6 @@ enum HTTPServer {
                 }
             }
             .bind(host: "127.0.0.1", port: port)
-            .wait()
     }
 }
 

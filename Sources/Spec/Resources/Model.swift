@@ -59,8 +59,7 @@ public struct Model: Sendable, Equatable, Codable {
         if let command {
             a["command"] = .string(command.map(shellQuoted).joined(separator: " "))
             a["server_sha256"] = .string(contentSHA256)
-            for (k, v) in environment { a["environment.\(k)"] = .string(v) }
-            for (k, v) in deferredEnvironmentText { a["environment.\(k)"] = .string(v) }
+            a.merge(EnvironmentValues(values: environment, deferredText: deferredEnvironmentText).attributes) { $1 }
             if let startupTimeout { a["startup_timeout"] = .number(startupTimeout) }
             if let probe {
                 a["probe.content_type"] = .string(probe.contentType)
@@ -150,34 +149,13 @@ public struct Model: Sendable, Equatable, Codable {
             if let s = reader.string(item, what: "an argument of 'command' of \(context)", resolve: resolve) { command.append(s) } else { ok = false }
         }
         model.command = command
-        if let e = keys["environment"], let entries = reader.mapping(e.value, what: "'environment' of \(context)") {
-            var references = Set<ResourceAddress>()
-            for entry in entries {
-                let what = "environment variable '\(entry.key)' of \(context)"
-                guard let text = reader.literalString(entry.value, what: what) else { ok = false; continue }
-                guard text.contains("${") else { model.environment[entry.key] = text; continue }
-                guard let template = try? Template.parse(text) else {
-                    _ = reader.evaluate(text, at: reader.location(entry.value), resolve: resolve)  // reports the error
-                    ok = false
-                    continue
-                }
-                for path in template.references where path.count >= 2 {
-                    if let kind = ResourceKind(rawValue: path[0]) { references.insert(ResourceAddress(kind, path[1])) }
-                }
-                switch reader.evaluate(text, at: reader.location(entry.value), resolve: resolve) {
-                case .value(_, true)?:
-                    reader.error(.sensitiveInResource(what, at: reader.location(entry.value)))
-                    ok = false
-                case .value(let v, false)?:
-                    model.environment[entry.key] = v.description
-                case .knownAfterApply?:
-                    model.deferredEnvironment[entry.key] = template
-                    model.deferredEnvironmentText[entry.key] = text
-                case nil:
-                    ok = false
-                }
+        if let e = keys["environment"] {
+            if let env = EnvironmentValues.read(e.value, context: context, reader: &reader, resolve: resolve) {
+                (model.environment, model.deferredEnvironment, model.deferredEnvironmentText, model.references) =
+                    (env.values, env.deferred, env.deferredText, env.references)
+            } else {
+                ok = false
             }
-            model.references = references.sorted()
         }
         if let t = keys["startup_timeout"] {
             if let seconds = reader.duration(t.value, what: "'startup_timeout' of \(context)", resolve: resolve), seconds > 0 {
@@ -220,4 +198,62 @@ public struct Model: Sendable, Equatable, Codable {
 func shellQuoted(_ s: String) -> String {
     let safe = s.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0) }
     return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A process environment as a stack writes it: values known at plan time, and values that
+/// reference something known only after apply (kept as templates for the provider to resolve).
+/// Every resource a value references is a dependency edge.
+public struct EnvironmentValues: Sendable, Equatable, Codable {
+    public var values: [String: String] = [:]
+    public var deferred: [String: Template] = [:]
+    /// The written text of the deferred values, for the plan.
+    public var deferredText: [String: String] = [:]
+    public var references: [ResourceAddress] = []
+
+    /// Plan attributes `environment.KEY`.
+    public var attributes: Attributes {
+        var a: Attributes = [:]
+        for (k, v) in values { a["environment.\(k)"] = .string(v) }
+        for (k, v) in deferredText { a["environment.\(k)"] = .string(v) }
+        return a
+    }
+
+    /// Lines for an identity hash.
+    public var identity: [String] {
+        values.keys.sorted().map { "env \($0)=\(values[$0]!)" } + deferredText.keys.sorted().map { "env \($0)=\(deferredText[$0]!)" }
+    }
+
+    static func read(_ node: Node, context: String, reader: inout NodeReader, resolve: ([String]) -> Resolution) -> EnvironmentValues? {
+        guard let entries = reader.mapping(node, what: "'environment' of \(context)") else { return nil }
+        var env = EnvironmentValues()
+        var ok = true
+        var references = Set<ResourceAddress>()
+        for entry in entries {
+            let what = "environment variable '\(entry.key)' of \(context)"
+            guard let text = reader.literalString(entry.value, what: what) else { ok = false; continue }
+            guard text.contains("${") else { env.values[entry.key] = text; continue }
+            guard let template = try? Template.parse(text) else {
+                _ = reader.evaluate(text, at: reader.location(entry.value), resolve: resolve)  // reports the error
+                ok = false
+                continue
+            }
+            for path in template.references where path.count >= 2 {
+                if let kind = ResourceKind(rawValue: path[0]) { references.insert(ResourceAddress(kind, path[1])) }
+            }
+            switch reader.evaluate(text, at: reader.location(entry.value), resolve: resolve) {
+            case .value(_, true)?:
+                reader.error(.sensitiveInResource(what, at: reader.location(entry.value)))
+                ok = false
+            case .value(let v, false)?:
+                env.values[entry.key] = v.description
+            case .knownAfterApply?:
+                env.deferred[entry.key] = template
+                env.deferredText[entry.key] = text
+            case nil:
+                ok = false
+            }
+        }
+        env.references = references.sorted()
+        return ok ? env : nil
+    }
 }

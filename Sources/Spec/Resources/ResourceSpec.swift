@@ -4,6 +4,10 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
     public enum Body: Sendable, Equatable, Codable {
         case model(Model)
         case endpoint(Endpoint)
+        case function(Function)
+        case stage(Stage)
+        case apiKey(APIKey)
+        case usagePlan(UsagePlan)
     }
 
     public var body: Body
@@ -19,6 +23,10 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         switch body {
         case .model(let m): return m.address
         case .endpoint(let e): return e.address
+        case .function(let f): return f.address
+        case .stage(let s): return s.address
+        case .apiKey(let k): return k.address
+        case .usagePlan(let p): return p.address
         }
     }
 
@@ -26,6 +34,10 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         switch body {
         case .model(let m): return m.references
         case .endpoint(let e): return e.dependencies
+        case .function(let f): return f.references
+        case .stage(let s): return s.dependencies
+        case .apiKey(let k): return k.dependencies
+        case .usagePlan: return []
         }
     }
 
@@ -33,6 +45,10 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         switch body {
         case .model(let m): return m.location
         case .endpoint(let e): return e.location
+        case .function(let f): return f.location
+        case .stage(let s): return s.location
+        case .apiKey(let k): return k.location
+        case .usagePlan(let p): return p.location
         }
     }
 
@@ -42,7 +58,7 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         guard !changed.isEmpty else { return nil }
         switch body {
         case .model: return "models are immutable: \(changed.joined(separator: ", ")) changed"
-        case .endpoint: return "\(changed.joined(separator: ", ")) changed"
+        default: return "\(changed.joined(separator: ", ")) changed"
         }
     }
 
@@ -50,7 +66,7 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
     public func isReplacing(_ path: String) -> Bool {
         switch body {
         case .model: return Model.isReplacing(path)
-        case .endpoint: return false
+        default: return false
         }
     }
 
@@ -60,11 +76,14 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
         switch body {
         case .model: return nil
         case .endpoint: return Endpoint.note(for: path)
+        case .function: return Function.note(for: path)
+        case .stage, .apiKey, .usagePlan: return "in place, no restart"
         }
     }
 
     public var model: Model? { if case .model(let m) = body { return m } else { return nil } }
     public var endpoint: Endpoint? { if case .endpoint(let e) = body { return e } else { return nil } }
+    public var function: Function? { if case .function(let f) = body { return f } else { return nil } }
 }
 
 /// A named value the stack publishes after apply (`mlgw-deploy output NAME`).

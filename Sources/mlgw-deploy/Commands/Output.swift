@@ -18,7 +18,7 @@ struct Output: AsyncParsableCommand {
         let state = try await StackLoading.readState(loaded.store, stack: loaded.stack)
         var outputs = state?.outputs ?? [:]
         // The environment's own attributes are outputs too.
-        for key in ["aws_endpoint_url", "metrics_url"] {
+        for key in ["aws_endpoint_url", "metrics_url", "gateway_url"] {
             if let url = state?.environmentAttributes[key] {
                 outputs[key] = outputs[key] ?? OutputValue(value: url, sensitive: false)
             }

@@ -53,7 +53,30 @@ struct Status: AsyncParsableCommand {
                 }
             }
         }
+        for f in snapshot.functions ?? [] {
+            for w in f.workers {
+                rows.append(["functions.\(f.name)", "-", w.id, String(w.pid), "-", w.state, "-", "-"])
+            }
+            if f.workers.isEmpty { rows.append(["functions.\(f.name)", "-", "-", "-", "-", "no workers (start on demand)", "-", "-"]) }
+        }
         table(rows)
+        if let functions = snapshot.functions, !functions.isEmpty {
+            Console.out("\nfunctions (Lambda Invoke at http://127.0.0.1:\(snapshot.awsPort)):")
+            var fRows: [[String]] = [["FUNCTION", "INVOCATIONS", "ERRORS", "TIMEOUTS", "THROTTLES", "ASYNC QUEUED", "ASYNC FAILED"]]
+            for f in functions {
+                fRows.append([f.name, String(f.invocations), String(f.errors), String(f.timeouts), String(f.throttles), String(f.asyncQueued), String(f.asyncFailed)])
+            }
+            table(fRows)
+        }
+        if let routes = snapshot.routes, !routes.isEmpty {
+            Console.out("\ngateway routes (http://127.0.0.1:\(snapshot.gatewayPort ?? 0)/STAGE/...):")
+            var rRows: [[String]] = [["STAGE", "ROUTE", "REQUESTS", "4XX", "5XX", "P50", "P99"]]
+            for r in routes {
+                rRows.append([r.stage, r.route, String(r.requests), String(r.errors4xx), String(r.errors5xx),
+                              r.latencyMs.p50.map { String(format: "%.2f ms", $0) } ?? "-", r.latencyMs.p99.map { String(format: "%.2f ms", $0) } ?? "-"])
+            }
+            table(rRows)
+        }
         for e in snapshot.endpoints {
             for v in e.variants {
                 guard let r = v.rollout else { continue }

@@ -79,6 +79,20 @@ final class LocalFiles: SpecFileSystem, @unchecked Sendable {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: absolutePath, isDirectory: &isDirectory) && isDirectory.boolValue
     }
+
+    func files(under absolutePath: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: absolutePath) else { return [] }
+        var out: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix(".") || name == "__pycache__" {
+                walker.skipDescendants()
+                continue
+            }
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { out.append(relative) }
+        }
+        return out.sorted()
+    }
 }
 
 /// A stack loaded from disk, with what the commands need around it.
