@@ -17,7 +17,7 @@ BIN = os.environ.get("MLGW_BIN", os.path.join(ROOT, ".build", "debug", "mlgw-dep
 
 def live_processes(marker):
     """Processes (not zombies) whose command line mentions `marker`."""
-    out = subprocess.run(["ps", "-eo", "pid=,stat=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,stat=,args="], capture_output=True, text=True).stdout
     found = []
     for line in out.splitlines():
         pid, stat, args = line.strip().split(None, 2)

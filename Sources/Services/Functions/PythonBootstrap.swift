@@ -67,7 +67,7 @@ class LambdaContext:
 
 
 def error_body(exc, request_id=None):
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
     body = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": traceback.format_list(frames)}
     if request_id:
         body["requestId"] = request_id
