@@ -386,11 +386,15 @@ public enum StackLoader {
 
     static func readLocal(_ node: Node, into local: inout LocalSettings, reader: inout NodeReader) {
         guard let entries = reader.mapping(node, what: "'local'") else { return }
-        let keys = reader.checkKeys(entries, allowed: ["port", "health_timeout"], context: "'local'")
+        let keys = reader.checkKeys(entries, allowed: ["port", "gateway_port", "health_timeout"], context: "'local'")
         let noRefs: ([String]) -> Resolution = { _ in .undeclared(suggestion: nil) }
         if let p = keys["port"], let port = reader.integer(p.value, what: "'local.port'", resolve: noRefs) {
             if (1...65535).contains(port) { local.port = port }
             else { reader.error(.outOfRange("'local.port'", value: Double(port), range: "between 1 and 65535", at: reader.location(p.value))) }
+        }
+        if let p = keys["gateway_port"], let port = reader.integer(p.value, what: "'local.gateway_port'", resolve: noRefs) {
+            if (1...65535).contains(port) { local.gatewayPort = port }
+            else { reader.error(.outOfRange("'local.gateway_port'", value: Double(port), range: "between 1 and 65535", at: reader.location(p.value))) }
         }
         if let t = keys["health_timeout"], let seconds = reader.number(t.value, what: "'local.health_timeout' (seconds)", resolve: noRefs) {
             if seconds > 0 { local.healthTimeoutSeconds = seconds }

@@ -34,6 +34,7 @@ public enum StackSchema {
           "description": "Settings of the local provider.",
           "properties": {
             "port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Fixed port of the environment's AWS-compatible URL."},
+            "gateway_port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Fixed port of the gateway."},
             "health_timeout": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds a new model server may take to become healthy (default 60)."}
           }
         },

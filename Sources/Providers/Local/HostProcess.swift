@@ -20,13 +20,14 @@ struct HostProcess: Sendable {
 
     /// Starts a host detached in its own session (it outlives this command) and waits until it
     /// answers. Its log goes to `logs/environment.log`.
-    func start(port: Int?) async throws -> EnvironmentInfo {
+    func start(port: Int?, gatewayPort: Int? = nil) async throws -> EnvironmentInfo {
         try FileManager.default.createDirectory(atPath: folder.logs, withIntermediateDirectories: true)
         unlink(folder.infoPath)
         let fd = open(folder.hostLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if fd >= 0 { close(fd) } }
         var arguments = [executable, "serve", "environment", "--dir", folder.path]
         if let port { arguments += ["--port", String(port)] }
+        if let gatewayPort { arguments += ["--gateway-port", String(gatewayPort)] }
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         let pid = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in mlgw_spawn(executable, argv, envp, nil, fd, 1, 0) }
@@ -38,7 +39,7 @@ struct HostProcess: Sendable {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 let tail = (try? String(contentsOfFile: folder.hostLog, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n    ") ?? ""
-                throw ProviderError("the environment host exited at start\(port.map { " (is port \($0) free?)" } ?? "")\n    \(tail)", terminal: port != nil)
+                throw ProviderError("the environment host exited at start\(port != nil || gatewayPort != nil ? " (are its fixed ports free?)" : "")\n    \(tail)", terminal: port != nil || gatewayPort != nil)
             }
             try await Task.sleep(nanoseconds: 5_000_000)
         }
@@ -62,7 +63,8 @@ struct HostProcess: Sendable {
         // The leader of a multi-threaded process can show as a zombie while its other threads
         // still hold the sockets: wait until the ports are closed too.
         let portsDeadline = Date().addingTimeInterval(2)
-        while ProcessProbe.isListening(port: info.awsPort) || ProcessProbe.isListening(port: info.controlPort), Date() < portsDeadline {
+        while ProcessProbe.isListening(port: info.awsPort) || ProcessProbe.isListening(port: info.controlPort)
+                || info.gatewayPort.map(ProcessProbe.isListening(port:)) == true, Date() < portsDeadline {
             try? await Task.sleep(nanoseconds: 2_000_000)
         }
         unlink(folder.infoPath)

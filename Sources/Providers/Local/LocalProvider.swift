@@ -85,7 +85,7 @@ public struct LocalProvider: Provider {
         if let running = host.running() {
             info = running
         } else {
-            info = try await host.start(port: context.local.port)
+            info = try await host.start(port: context.local.port, gatewayPort: context.local.gatewayPort)
         }
         known.controlPort = info.controlPort
         var attributes = ["aws_endpoint_url": "http://127.0.0.1:\(info.awsPort)", "metrics_url": "http://127.0.0.1:\(info.awsPort)/metrics",

@@ -10,10 +10,13 @@ public struct EnvironmentHost {
     public var directory: String
     /// The front door's port; 0 lets the OS choose.
     public var port: Int
+    /// The gateway's port; 0 lets the OS choose.
+    public var gatewayPort: Int
 
-    public init(directory: String, port: Int) {
+    public init(directory: String, port: Int, gatewayPort: Int = 0) {
         self.directory = directory
         self.port = port
+        self.gatewayPort = gatewayPort
     }
 
     public func run() throws -> Never {
@@ -31,11 +34,11 @@ public struct EnvironmentHost {
                              functions: functions, routeMetrics: gateway)
         }
         let awsPort = front.localAddress?.port ?? port
-        let gatewayListener = try HTTPServer.bind(group: group, port: 0) { channel in
+        let gatewayListener = try HTTPServer.bind(group: group, port: self.gatewayPort) { channel in
             FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs,
                              functions: functions, gateway: gateway)
         }
-        let gatewayPort = gatewayListener.localAddress?.port ?? 0
+        let gatewayPort = gatewayListener.localAddress?.port ?? self.gatewayPort
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let controller = EnvironmentController(directory: directory, table: table, metrics: metrics, executable: executable,
                                                functions: functions, gateway: gateway, group: group)

@@ -237,7 +237,9 @@ extension FrontDoorHandler {
         let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: .fragmentsAllowed)
         var headers = HTTPHeaders()
         guard let dict = object as? [String: Any], let code = (dict["statusCode"] as? NSNumber)?.intValue else {
-            guard payload == "2.0", object != nil else { return nil }
+            // Payload 2.0 takes any JSON without a statusCode as a 200 body; a statusCode that is
+            // not a number is a malformed answer in both formats.
+            guard payload == "2.0", object != nil, (object as? [String: Any])?["statusCode"] == nil else { return nil }
             headers.add(name: "content-type", value: "application/json")
             return (.ok, headers, body)
         }

@@ -106,6 +106,8 @@ public struct StackFile: Sendable, Equatable, Codable {
 public struct LocalSettings: Sendable, Equatable, Codable {
     /// Fixed port for the environment's AWS-compatible URL; nil lets the OS choose.
     public var port: Int?
+    /// Fixed port for the gateway; nil lets the OS choose.
+    public var gatewayPort: Int?
     /// How long apply waits for a model server to become healthy.
     public var healthTimeoutSeconds: Double = 60
 

@@ -64,8 +64,8 @@ enum Leftovers {
             found.append("process \(p.pid) (\(p.role)) is still running")
         }
         var ports = processes.map(\.port).filter { $0 > 0 }
-        if let url = prior.environmentAttributes["aws_endpoint_url"], let port = url.split(separator: ":").last.flatMap({ Int($0) }) {
-            ports.append(port)
+        for key in ["aws_endpoint_url", "gateway_url"] {
+            if let url = prior.environmentAttributes[key], let port = url.split(separator: ":").last.flatMap({ Int($0) }) { ports.append(port) }
         }
         for port in Set(ports).sorted() where ProcessProbe.isListening(port: port) {
             found.append("port \(port) still accepts connections")

@@ -12,9 +12,10 @@ struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The environment host: AWS-compatible URL, control API, supervisor.")
         @Option var dir: String
         @Option var port: Int = 0
+        @Option(name: .customLong("gateway-port")) var gatewayPort: Int = 0
 
         func run() throws {
-            try EnvironmentHost(directory: dir, port: port).run()
+            try EnvironmentHost(directory: dir, port: port, gatewayPort: gatewayPort).run()
         }
     }
 
