@@ -5,9 +5,13 @@ differences between URLs are what the path adds.
 python3 Benchmarks/latency.py RATE N URL [URL ...]
 python3 Benchmarks/latency.py --interleave RATE N URL URL ...   (requests alternate between the URLs
     within one paced run, so every URL sees the same conditions)
+
+LATENCY_HEADERS='{"x-api-key": "..."}' adds headers to every request (URLs that do not need them
+ignore them).
 """
 import http.client
 import json
+import os
 import statistics
 import sys
 import time
@@ -16,6 +20,7 @@ from urllib.parse import urlparse
 interleave = sys.argv[1] == "--interleave"
 args = sys.argv[2:] if interleave else sys.argv[1:]
 rate, n, urls = float(args[0]), int(args[1]), args[2:]
+HEADERS = {"Content-Type": "text/csv", **json.loads(os.environ.get("LATENCY_HEADERS", "{}"))}
 
 if interleave:
     conns = []
@@ -33,7 +38,7 @@ if interleave:
         k = i % len(urls)
         conn, path = conns[k]
         t0 = time.perf_counter()
-        conn.request("POST", path, body=b"12,80.5,3", headers={"Content-Type": "text/csv"})
+        conn.request("POST", path, body=b"12,80.5,3", headers=HEADERS)
         r = conn.getresponse()
         r.read()
         assert r.status == 200, r.status
@@ -56,7 +61,7 @@ for url in urls:
         if target > now:
             time.sleep(target - now)
         t0 = time.perf_counter()
-        conn.request("POST", u.path, body=b"12,80.5,3", headers={"Content-Type": "text/csv"})
+        conn.request("POST", u.path, body=b"12,80.5,3", headers=HEADERS)
         r = conn.getresponse()
         r.read()
         assert r.status == 200, r.status

@@ -62,6 +62,8 @@ final class FrontDoorHandler: ChannelInboundHandler {
     var gatewaySerial: UInt64 = 0
     var gatewayPending = false
     var gatewayTimer: Scheduled<Void>?
+    /// The last API key this connection sent and its hash.
+    var lastAPIKey: (value: String, hash: String)?
 
     init(table: RouteTable, metrics: MetricsRegistry, pool: UpstreamPool, requestIDs: RequestIDs, functions: FunctionHost,
          gateway: GatewayState? = nil, routeMetrics: GatewayState? = nil) {

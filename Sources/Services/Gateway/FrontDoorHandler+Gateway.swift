@@ -69,19 +69,17 @@ extension FrontDoorHandler {
             break
         case .apiKey:
             guard let value = head.headers.first(name: "x-api-key"), let key = snapshot.keys[apiKeyHash(value)],
-                  let planName = key.usagePlan, let plan = snapshot.plans[planName],
-                  plan.stages.isEmpty || plan.stages.contains(stage.config.name) else {
+                  key.plan.stages.isEmpty || key.plan.stages.contains(stage.config.name) else {
                 gatewayFinish(context, call, .forbidden, message: "Forbidden", keepAlive: keepAlive)
                 return
             }
             call.keyID = key.name
-            let overrideKey = "\(stage.config.name) \(route.config.key)"
-            if let t = plan.routeThrottles[overrideKey] ?? plan.throttle,
-               !gateway.take(plan.routeThrottles[overrideKey] != nil ? "key \(key.name) \(overrideKey)" : "key \(key.name) \(plan.name)", t) {
+            if let bucket = key.routeBuckets.isEmpty ? key.bucket : key.routeBuckets[route.qualifiedKey] ?? key.bucket, !bucket.take() {
                 gatewayFinish(context, call, .tooManyRequests, message: "Too Many Requests", keepAlive: keepAlive)
                 return
             }
-            if let limit = plan.quotaLimit, !gateway.countQuota(key: key.name, limit: limit, period: plan.quotaPeriod ?? "day") {
+            if let quota = key.quota, let limit = key.plan.quotaLimit,
+               !gateway.countQuota(quota, limit: limit, period: key.plan.quotaPeriod ?? "day") {
                 gatewayFinish(context, call, .tooManyRequests, message: "Limit Exceeded", keepAlive: keepAlive)
                 return
             }
@@ -104,11 +102,11 @@ extension FrontDoorHandler {
             }
         }
         // Throttling for every caller together: the stage's, then the route's.
-        if let t = stage.config.throttle, !gateway.take("stage \(stage.config.name)", t) {
+        if let bucket = stage.bucket, !bucket.take() {
             gatewayFinish(context, call, .tooManyRequests, message: "Too Many Requests", keepAlive: keepAlive)
             return
         }
-        if let t = route.config.throttle, !gateway.take("route \(stage.config.name) \(route.config.key)", t) {
+        if let bucket = route.bucket, !bucket.take() {
             gatewayFinish(context, call, .tooManyRequests, message: "Too Many Requests", keepAlive: keepAlive)
             return
         }
@@ -150,6 +148,8 @@ extension FrontDoorHandler {
 
     /// The key's SHA-256 in hex: what the gateway keeps instead of the key.
     func apiKeyHash(_ value: String) -> String {
+        // A keep-alive connection usually sends the same key again.
+        if let last = lastAPIKey, last.value == value { return last.hash }
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
@@ -157,7 +157,9 @@ extension FrontDoorHandler {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 15)])
         }
-        return String(decoding: out, as: UTF8.self)
+        let hash = String(decoding: out, as: UTF8.self)
+        lastAPIKey = (value, hash)
+        return hash
     }
 
     /// Direct integration: the endpoint router's forwarding path, answered in the gateway's terms.
@@ -318,12 +320,25 @@ extension FrontDoorHandler {
         let integrationNanos = call.integrationStart > 0 ? now - call.integrationStart : 0
         if call.integrationStart > 0 { m.integrationLatency.observe(nanos: integrationNanos) }
         if status.code >= 500 { m.errors5xx.wrappingIncrement(ordering: .relaxed) } else if status.code >= 400 { m.errors4xx.wrappingIncrement(ordering: .relaxed) }
-        var line = "{\"requestId\":\"\(call.requestID)\",\"time\":\(String(format: "%.3f", Date().timeIntervalSince1970)),\"stage\":\(jsonString(call.stage.config.name)),"
-        line += "\"route\":\(jsonString(call.route.config.key)),\"status\":\(status.code),\"latencyMs\":\(String(format: "%.3f", Double(now - call.start) / 1e6)),"
-        line += "\"integrationLatencyMs\":\(call.integrationStart > 0 ? String(format: "%.3f", Double(integrationNanos) / 1e6) : "null"),"
-        line += "\"responseLength\":\(length),\"apiKeyId\":\(call.keyID.map(jsonString) ?? "null")"
+        var line = "{\"requestId\":\"\(call.requestID)\",\"time\":"
+        line.reserveCapacity(256)
+        appendMillis(&line, UInt64(Date().timeIntervalSince1970 * 1000))  // seconds, three decimals
+        line += ",\(call.route.logFields),\"status\":\(status.code),\"latencyMs\":"
+        appendMillis(&line, (now - call.start) / 1000)
+        line += ",\"integrationLatencyMs\":"
+        if call.integrationStart > 0 { appendMillis(&line, integrationNanos / 1000) } else { line += "null" }
+        line += ",\"responseLength\":\(length),\"apiKeyId\":"
+        if let key = call.keyID { line += jsonString(key) } else { line += "null" }
         if let logError { line += ",\"error\":\(jsonString(logError))" }
         gateway?.accessLog.append(line + "}")
+    }
+
+    /// `micros` as milliseconds with three decimals (String(format:) costs microseconds).
+    func appendMillis(_ line: inout String, _ micros: UInt64) {
+        line += String(micros / 1000)
+        let frac = micros % 1000
+        line += frac < 10 ? ".00" : frac < 100 ? ".0" : "."
+        line += String(frac)
     }
 
     // MARK: proxy events

@@ -17,11 +17,20 @@ final class CompiledRoute: Sendable {
     let metrics: RouteMetrics
     /// Sort key: literal segments first, greedy last.
     let specificity: (Int, Int, Int)
+    /// `STAGE METHOD /path`: how usage plans name the route.
+    let qualifiedKey: String
+    /// The route's own throttle, for every caller together.
+    let bucket: Bucket?
+    /// `"stage":"…","route":"…"` for access log lines, escaped once.
+    let logFields: String
 
-    init(_ config: RouteConfiguration, stage: String, metrics: RouteMetrics) {
+    init(_ config: RouteConfiguration, stage: String, metrics: RouteMetrics, bucket: Bucket?) {
         self.config = config
         self.stage = stage
         self.metrics = metrics
+        self.bucket = bucket
+        qualifiedKey = "\(stage) \(config.key)"
+        logFields = "\"stage\":\(jsonString(stage)),\"route\":\(jsonString(config.key))"
         segments = config.path.split(separator: "/").map { s in
             if s.hasPrefix("{") && s.hasSuffix("+}") { return .greedy(String(s.dropFirst().dropLast(2))) }
             if s.hasPrefix("{") && s.hasSuffix("}") { return .parameter(String(s.dropFirst().dropLast())) }
@@ -58,11 +67,14 @@ final class CompiledStage: Sendable {
     let config: StageConfiguration
     let routes: [CompiledRoute]
     let verifiers: [String: JWTVerifier]
+    /// The stage's throttle, for every caller together.
+    let bucket: Bucket?
 
-    init(config: StageConfiguration, routes: [CompiledRoute], verifiers: [String: JWTVerifier]) {
+    init(config: StageConfiguration, routes: [CompiledRoute], verifiers: [String: JWTVerifier], bucket: Bucket?) {
         self.config = config
         self.routes = routes
         self.verifiers = verifiers
+        self.bucket = bucket
     }
 
     /// The route for a method and path, and its parameters; `pathExists` tells a wrong method
@@ -84,6 +96,62 @@ final class RouteMetrics: Sendable {
     let integrationLatency = LatencyHistogram()
 }
 
+/// A token bucket with its own lock, kept across configuration changes (a new rate applies to
+/// the tokens already there).
+final class Bucket: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var state: TokenBucket?
+    private var throttle: Throttle
+
+    init(_ throttle: Throttle) {
+        self.throttle = throttle
+    }
+
+    func update(_ t: Throttle) { lock.withLock { throttle = t } }
+
+    func take() -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return lock.withLock {
+            var b = state ?? TokenBucket(tokens: Double(throttle.burst), last: now)
+            let ok = b.take(rate: throttle.rate, burst: throttle.burst, now: now)
+            state = b
+            return ok
+        }
+    }
+}
+
+/// One key's use of its quota in the current period.
+final class QuotaCounter: @unchecked Sendable {
+    private let lock = NIOLock()
+    var count: GatewayState.QuotaCount
+
+    init(_ count: GatewayState.QuotaCount) {
+        self.count = count
+    }
+
+    /// Counts a request; false when the period's quota is used up.
+    func take(limit: Int, period: String) -> Bool {
+        lock.withLock {
+            if count.period != period { count = GatewayState.QuotaCount(period: period, used: 0) }
+            guard count.used < limit else { return false }
+            count.used += 1
+            return true
+        }
+    }
+
+    var value: GatewayState.QuotaCount { lock.withLock { count } }
+}
+
+/// What a valid API key allows, resolved when the configuration changes.
+struct KeyEntry: Sendable {
+    var name: String
+    var plan: UsagePlanConfiguration
+    /// The plan's throttle for this key, and its per-route overrides by `STAGE METHOD /path`.
+    var bucket: Bucket?
+    var routeBuckets: [String: Bucket]
+    var quota: QuotaCounter?
+}
+
 /// A token bucket: `rate` tokens a second up to `burst`; a request takes one.
 struct TokenBucket {
     var tokens: Double
@@ -101,11 +169,11 @@ struct TokenBucket {
 /// The gateway's configuration as the router reads it: immutable, swapped whole on each change.
 final class GatewaySnapshot: Sendable {
     let stages: [String: CompiledStage]
-    /// By the SHA-256 of the key's value.
-    let keys: [String: APIKeyConfiguration]
+    /// By the SHA-256 of the key's value: enabled keys with a usage plan.
+    let keys: [String: KeyEntry]
     let plans: [String: UsagePlanConfiguration]
 
-    init(stages: [String: CompiledStage], keys: [String: APIKeyConfiguration], plans: [String: UsagePlanConfiguration]) {
+    init(stages: [String: CompiledStage], keys: [String: KeyEntry], plans: [String: UsagePlanConfiguration]) {
         self.stages = stages
         self.keys = keys
         self.plans = plans
@@ -125,8 +193,9 @@ final class GatewayState: @unchecked Sendable {
     private var routeMetrics: [String: RouteMetrics] = [:]
     private let configLock = NIOLock()
 
-    private let buckets = NIOLockedValueBox<[String: TokenBucket]>([:])
-    private let quotas = NIOLockedValueBox<[String: QuotaCount]>([:])
+    /// Buckets and quota counters by name, kept across rebuilds (under `configLock`).
+    private var buckets: [String: Bucket] = [:]
+    private var quotas: [String: QuotaCounter] = [:]
     private let quotaDirty = ManagedAtomic<Bool>(false)
     let accessLog: AccessLog
     let quotaPath: String
@@ -143,7 +212,7 @@ final class GatewayState: @unchecked Sendable {
         quotaPath = directory + "/data/gateway/quota.json"
         accessLog = AccessLog(path: directory + "/logs/gateway/access.log")
         if let data = FileManager.default.contents(atPath: quotaPath), let saved = try? JSONDecoder().decode([String: QuotaCount].self, from: data) {
-            quotas.withLockedValue { $0 = saved }
+            quotas = saved.mapValues(QuotaCounter.init)
         }
         let thread = Thread { [weak self] in
             while let self {
@@ -209,7 +278,16 @@ final class GatewayState: @unchecked Sendable {
         }
     }
 
-    /// Under `configLock`: compiles every stage and swaps the snapshot.
+    /// Under `configLock`: a bucket kept across rebuilds, with the throttle now configured.
+    private func bucket(_ name: String, _ throttle: Throttle?) -> Bucket? {
+        guard let throttle else { return nil }
+        if let b = buckets[name] { b.update(throttle); return b }
+        let b = Bucket(throttle)
+        buckets[name] = b
+        return b
+    }
+
+    /// Under `configLock`: compiles every stage and key and swaps the snapshot.
     private func rebuild() {
         var stages: [String: CompiledStage] = [:]
         for (name, config) in stageConfigs {
@@ -217,46 +295,42 @@ final class GatewayState: @unchecked Sendable {
                 let key = "\(name) \(r.key)"
                 let m = routeMetrics[key] ?? RouteMetrics()
                 routeMetrics[key] = m
-                return CompiledRoute(r, stage: name, metrics: m)
+                return CompiledRoute(r, stage: name, metrics: m, bucket: bucket("route \(key)", r.throttle))
             }.sorted { $0.specificity < $1.specificity }
             var v: [String: JWTVerifier] = [:]
             for a in config.authorizers { v[a.name] = verifiers[a.name]?.1 }
-            stages[name] = CompiledStage(config: config, routes: routes, verifiers: v)
+            stages[name] = CompiledStage(config: config, routes: routes, verifiers: v, bucket: bucket("stage \(name)", config.throttle))
         }
-        var keys: [String: APIKeyConfiguration] = [:]
-        for k in keyConfigs.values where k.enabled { keys[k.valueSHA256] = k }
+        var keys: [String: KeyEntry] = [:]
+        for k in keyConfigs.values where k.enabled {
+            // API Gateway refuses a key that no usage plan covers.
+            guard let planName = k.usagePlan, let plan = planConfigs[planName] else { continue }
+            var routeBuckets: [String: Bucket] = [:]
+            for (route, t) in plan.routeThrottles { routeBuckets[route] = bucket("key \(k.name) \(plan.name) \(route)", t) }
+            var quota: QuotaCounter?
+            if plan.quotaLimit != nil {
+                quota = quotas[k.name] ?? QuotaCounter(QuotaCount(period: "", used: 0))
+                quotas[k.name] = quota
+            }
+            keys[k.valueSHA256] = KeyEntry(name: k.name, plan: plan, bucket: bucket("key \(k.name) \(plan.name)", plan.throttle),
+                                           routeBuckets: routeBuckets, quota: quota)
+        }
         let snapshot = GatewaySnapshot(stages: stages, keys: keys, plans: planConfigs)
         current.withLockedValue { $0 = snapshot }
     }
 
     // MARK: throttling and quotas
 
-    func take(_ bucket: String, _ throttle: Throttle) -> Bool {
-        let now = DispatchTime.now().uptimeNanoseconds
-        return buckets.withLockedValue { table in
-            var b = table[bucket] ?? TokenBucket(tokens: Double(throttle.burst), last: now)
-            let ok = b.take(rate: throttle.rate, burst: throttle.burst, now: now)
-            table[bucket] = b
-            return ok
-        }
-    }
-
     /// Counts a request against the key's quota; false when the period's quota is used up.
-    func countQuota(key: String, limit: Int, period: String) -> Bool {
-        let id = Self.periodID(period, at: Date())
-        let ok: Bool = quotas.withLockedValue { table in
-            var q = table[key] ?? QuotaCount(period: id, used: 0)
-            if q.period != id { q = QuotaCount(period: id, used: 0) }
-            guard q.used < limit else { return false }
-            q.used += 1
-            table[key] = q
-            return true
-        }
+    func countQuota(_ quota: QuotaCounter, limit: Int, period: String) -> Bool {
+        let ok = quota.take(limit: limit, period: periods.current(period))
         if ok { quotaDirty.store(true, ordering: .relaxed) }
         return ok
     }
 
-    func quotaUsed(key: String) -> Int { quotas.withLockedValue { $0[key]?.used ?? 0 } }
+    func quotaUsed(key: String) -> Int { configLock.withLock { quotas[key]?.value.used ?? 0 } }
+
+    let periods = PeriodClock()
 
     /// `2026-11-26`, `2026-W48` or `2026-11`, in UTC.
     static func periodID(_ period: String, at date: Date) -> String {
@@ -272,7 +346,7 @@ final class GatewayState: @unchecked Sendable {
 
     func saveQuotas() {
         guard quotaDirty.exchange(false, ordering: .relaxed) else { return }
-        let copy = quotas.withLockedValue { $0 }
+        let copy = configLock.withLock { quotas.mapValues(\.value) }
         guard let data = try? JSONEncoder().encode(copy) else { return }
         let temp = quotaPath + ".tmp"
         if FileManager.default.createFile(atPath: temp, contents: data) { rename(temp, quotaPath) }
@@ -324,6 +398,26 @@ final class GatewayState: @unchecked Sendable {
             latency += "mlgw_gateway_latency_seconds_count{\(labels)} \(m.latency.count)\n"
         }
         return out + latency
+    }
+}
+
+/// The current quota period's id (day, week, month in UTC), recomputed once per UTC day.
+final class PeriodClock: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var day = -1
+    private var ids: [String: String] = [:]
+
+    func current(_ period: String) -> String {
+        let today = Int(Date().timeIntervalSince1970 / 86_400)
+        return lock.withLock {
+            if today != day {
+                let date = Date(timeIntervalSince1970: Double(today) * 86_400 + 1)
+                ids = ["day": GatewayState.periodID("day", at: date), "week": GatewayState.periodID("week", at: date),
+                       "month": GatewayState.periodID("month", at: date)]
+                day = today
+            }
+            return ids[period] ?? ids["day"]!
+        }
     }
 }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The gateway's endpoint path: throughput at saturation (wrk -t2 -c32) and median latency at
+# 1,000 req/s, for the same model server called directly, through nginx as a reverse proxy
+# (keep-alive upstream), through the endpoint's URL (router) and through a gateway route that
+# checks an API key, its usage plan's throttle and quota, and writes the access log.
+# Needs wrk and nginx (Debian). Usage: Benchmarks/gateway.sh [seconds per wrk run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+BIN=.build/release/mlgw-deploy
+WORK=$(mktemp -d)
+export MLGW_STATE_DIR="$WORK/state"
+export BENCH_API_KEY="bench-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+cleanup() {
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  "$BIN" destroy Benchmarks/stacks/gateway.yaml --auto-approve >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$BIN" apply Benchmarks/stacks/gateway.yaml --auto-approve >/dev/null
+read -r AWS GW MODEL < <("$BIN" status Benchmarks/stacks/gateway.yaml --json | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["host"]
+print(h["awsPort"], h["gatewayPort"], h["endpoints"][0]["variants"][0]["instances"][0]["port"])')
+NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream model { server 127.0.0.1:$MODEL; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://model; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+sleep 0.3
+direct="http://127.0.0.1:$MODEL/invocations"
+proxied="http://127.0.0.1:$NGINX_PORT/invocations"
+router="http://127.0.0.1:$AWS/endpoints/bench/invocations"
+gateway="http://127.0.0.1:$GW/b/score"
+rps() { wrk -t2 -c32 -d"${DURATION}s" -s Benchmarks/post.lua -H "x-api-key: $BENCH_API_KEY" "$1" | awk '/Requests\/sec/ {print $2}'; }
+wrk -t2 -c32 -d2s -s Benchmarks/post.lua -H "x-api-key: $BENCH_API_KEY" "$gateway" >/dev/null   # warm-up
+D=$(rps "$direct"); N=$(rps "$proxied"); R=$(rps "$router"); G=$(rps "$gateway")
+echo "throughput req/s: model server direct $D, nginx $N, endpoint URL $R, gateway (API key + plan + access log) $G"
+python3 -c "print(f'gateway / nginx = {$G/$N:.2f}   gateway / endpoint URL = {$G/$R:.2f}   router / nginx = {$R/$N:.2f}')"
+LATENCY_HEADERS="{\"x-api-key\": \"$BENCH_API_KEY\"}" python3 Benchmarks/latency.py --interleave 1000 5000 "$direct" "$router" "$gateway" | tee "$WORK/lat.json"
+python3 - "$WORK/lat.json" <<'PY'
+import json, sys
+d, r, g = [json.loads(l) for l in open(sys.argv[1])]
+print(f"median at 1,000 req/s: direct {d['median_ms']:.3f} ms, endpoint URL {r['median_ms']:.3f} ms, gateway {g['median_ms']:.3f} ms")
+print(f"gateway adds {g['median_ms'] - r['median_ms']:.3f} ms over the endpoint URL, {g['median_ms'] - d['median_ms']:.3f} ms over the model server")
+PY
+echo "access log lines: $(wc -l < "$MLGW_STATE_DIR/bench-gateway/default/logs/gateway/access.log")"
