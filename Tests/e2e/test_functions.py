@@ -114,7 +114,7 @@ def test_request_response_event_and_dry_run_through_boto3(mlgw, tmp_path):
     assert len(record.read_text().split()) == 1
     attempts = failing.read_text().split()
     assert len(attempts) == 3 and len(set(attempts)) == 1, "three attempts of one event, under one request id"
-    failed = tmp_path / "state" / "fn" / "default" / "logs" / "functions" / "echo" / "failed-events.jsonl"
+    failed = tmp_path / "state" / "fn" / "default" / "logs" / "functions.echo" / "failed-events.jsonl"
     deadline = time.time() + 5
     while time.time() < deadline and not failed.exists():
         time.sleep(0.1)
@@ -251,3 +251,17 @@ def test_destroy_stops_every_worker(mlgw, tmp_path):
     assert len([p for p in live_processes(mlgw.state_dir) if "bootstrap.py" in p[1]]) == 2
     mlgw.run("destroy", stack, "--auto-approve")
     assert live_processes(mlgw.state_dir) == []
+
+
+def test_a_handler_that_cannot_load_fails_apply_with_its_error(mlgw, tmp_path):
+    (tmp_path / "broken.py").write_text("import json\ndef handler(event, context)\n    return {}\n")
+    stack = tmp_path / "broken.yaml"
+    stack.write_text("""stack: broken
+local: {health_timeout: 10}
+functions:
+  broken: {runtime: python3, handler: broken.handler, provisioned_concurrency: 1}
+""")
+    p = mlgw.run("apply", str(stack), "--auto-approve", check=False)
+    assert p.returncode == 1
+    assert "function 'broken' did not start" in p.stderr and "Runtime.UserCodeSyntaxError" in p.stderr
+    assert "broken.py" in p.stderr, "the last lines of the worker's log are in the error"

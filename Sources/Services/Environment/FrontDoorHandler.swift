@@ -188,15 +188,18 @@ final class FrontDoorHandler: ChannelInboundHandler {
         }
         // Shadows get a copy once the caller's answer is on its way (see `releaseShadows`), so their
         // model servers never compete with the production one for the caller's time.
-        var shadowed: [ShadowPair] = []
-        if !exchange.stream {
-            for shadow in endpoint.shadows where !shadow.variant.upstreams.isEmpty && random.unit() * 100 < shadow.samplePercent {
-                shadowed.append(ShadowPair(shadow: shadow, time: Date().timeIntervalSince1970,
-                                           inferenceID: head.headers.first(name: "x-amzn-sagemaker-inference-id"), input: body))
-            }
-            exchange.pairs = shadowed
-        }
+        if !exchange.stream { exchange.pairs = shadowPairs(endpoint, head) }
         forward(context, exchange, attempt: 1, avoid: nil)
+    }
+
+    /// The shadow variants sampled for this request, each waiting for the production answer.
+    func shadowPairs(_ endpoint: EndpointRoute, _ head: HTTPRequestHead) -> [ShadowPair] {
+        var shadowed: [ShadowPair] = []
+        for shadow in endpoint.shadows where !shadow.variant.upstreams.isEmpty && random.unit() * 100 < shadow.samplePercent {
+            shadowed.append(ShadowPair(shadow: shadow, time: Date().timeIntervalSince1970,
+                                       inferenceID: head.headers.first(name: "x-amzn-sagemaker-inference-id"), input: body))
+        }
+        return shadowed
     }
 
     /// Completes the shadow pairs with the production side and sends the copies, after the

@@ -78,7 +78,7 @@ final class FunctionHost: @unchecked Sendable {
     /// Queues an `Event` invocation: it runs now, and a failed run (error, timeout, crash) is
     /// retried after the function's retry delay up to its retry count; a throttled one waits and
     /// tries again until the event is older than its maximum age. Events that never succeed are
-    /// kept in `logs/functions/{name}/failed-events.jsonl` (an on-failure destination).
+    /// kept in `logs/functions.{name}/failed-events.jsonl` (an on-failure destination).
     func enqueue(_ name: String, payload: ByteBuffer, requestID: String) {
         asyncQueued.withLockedValue { $0[name, default: 0] += 1 }
         attempt(name, payload: payload, requestID: requestID, attempt: 0, received: Date())
@@ -123,7 +123,7 @@ final class FunctionHost: @unchecked Sendable {
         let record = "{\"requestId\":\(jsonString(requestID)),\"function\":\(jsonString(Self.arn(name))),\"attempts\":\(attempts),"
             + "\"time\":\(jsonString(ISO8601DateFormatter.lambda.string(from: Date()))),\"error\":\(jsonString(error)),"
             + "\"payload\":\(jsonString(String(buffer: payload)))}\n"
-        let folder = "\(directory)/logs/functions/\(name)"
+        let folder = "\(directory)/logs/functions.\(name)"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let fd = open(folder + "/failed-events.jsonl", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }

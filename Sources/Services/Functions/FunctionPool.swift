@@ -141,7 +141,7 @@ final class FunctionPool: @unchecked Sendable {
         let worker: Worker = lock.withLock {
             counter += 1
             let w = Worker(id: "\(config.name)-\(config.codeSHA256.prefix(6))-\(counter)", pool: self,
-                           logPath: "\(directory)/logs/functions/\(config.name)/\(config.codeSHA256.prefix(12))-\(counter).log")
+                           logPath: "\(directory)/logs/functions.\(config.name)/\(config.codeSHA256.prefix(12))-\(counter).log")
             workers.append(w)
             return w
         }

@@ -196,6 +196,7 @@ extension FrontDoorHandler {
         exchange.targetModel = targetModel
         exchange.loader = endpoint.loader
         exchange.gateway = call
+        exchange.pairs = shadowPairs(endpoint, head)
         forward(context, exchange, attempt: 1, avoid: nil)
     }
 
