@@ -56,7 +56,8 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ServicesTests",
-            dependencies: ["Services", "EnvironmentAPI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["Services", "EnvironmentAPI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Atomics", package: "swift-atomics"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]
         ),
     ]
 )

@@ -15,8 +15,8 @@ final class CompiledRoute: Sendable {
     let stage: String
     let segments: [Segment]
     let metrics: RouteMetrics
-    /// Sort key: literal segments first, greedy last.
-    let specificity: (Int, Int, Int)
+    /// Sort key: literal segments first, greedy last, a named method before ANY.
+    let specificity: (Int, Int, Int, Int)
     /// `STAGE METHOD /path`: how usage plans name the route.
     let qualifiedKey: String
     /// The route's own throttle, for every caller together.
@@ -38,7 +38,7 @@ final class CompiledRoute: Sendable {
         }
         let literals = segments.filter { if case .literal = $0 { return true } else { return false } }.count
         let greedy = segments.contains { if case .greedy = $0 { return true } else { return false } } ? 1 : 0
-        specificity = (greedy, -literals, -segments.count)
+        specificity = (greedy, -literals, -segments.count, config.method == "ANY" ? 1 : 0)
     }
 
     /// The path parameters when `parts` matches this route's path.

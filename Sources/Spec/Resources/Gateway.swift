@@ -354,17 +354,18 @@ extension Gateway {
             return nil
         }
         var used = Set<String>()
-        var seen: [String: SourceLocation?] = [:]
+        var seen: [String: (key: String, at: SourceLocation?)] = [:]
         for entry in routeEntries {
             let rc = "route '\(entry.key)' of \(context)"
             guard let (method, path) = parseRouteKey(entry.key, at: entry.keyLocation, reader: &reader) else { ok = false; continue }
             let normalized = "\(method) \(path.split(separator: "/").map { $0.hasPrefix("{") ? ($0.hasSuffix("+}") ? "{+}" : "{}") : String($0) }.joined(separator: "/"))"
             if let first = seen[normalized] {
-                reader.error(.duplicateResource("route '\(entry.key)' of \(context)", first: first, at: entry.keyLocation))
+                reader.error(Diagnostic(at: entry.keyLocation, "\(rc) matches the same requests as '\(first.key)' at \(first.at?.description ?? "another place")",
+                                        hint: "routes differ by method or by a literal path segment; rename or remove one of them"))
                 ok = false
                 continue
             }
-            seen[normalized] = entry.keyLocation
+            seen[normalized] = (entry.key, entry.keyLocation)
             guard let rEntries = reader.mapping(entry.value, what: rc) else { ok = false; continue }
             let rk = reader.checkKeys(rEntries, allowed: ["endpoint", "variant", "target_model", "function", "payload", "mock", "auth", "timeout", "throttle"], context: rc)
             let targets = ["endpoint", "function", "mock"].filter { rk[$0] != nil }
