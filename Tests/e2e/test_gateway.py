@@ -163,7 +163,7 @@ gateway:
     assert headers.get("www-authenticate", "").startswith("Bearer")
 
 
-def function_stack(tmp_path, extra_routes="", plan="{throttle: {rate: 20, burst: 5}}", timeout="500ms"):
+def function_stack(tmp_path, extra_routes="", plan="{throttle: {rate: 20, burst: 5}}", timeout="500ms", gateway_extra=""):
     (tmp_path / "fn").mkdir(exist_ok=True)
     (tmp_path / "fn" / "app.py").write_text('''
 import json, time
@@ -199,7 +199,7 @@ gateway:
     plan: {plan}
   api_keys:
     ci: {{value: "${{var.key}}", usage_plan: plan}}
-  stages:
+{gateway_extra}  stages:
     api:
       max_body: 1000
       defaults: {{timeout: {timeout}}}
@@ -341,3 +341,55 @@ def test_route_and_plan_changes_apply_in_place_under_load(mlgw, keys, tmp_path):
         th.join()
     assert len(statuses) > 50 and set(statuses) == {201}, {s: statuses.count(s) for s in set(statuses)}
     assert mlgw.status(stack)["host"]["pid"] == host, "no restart"
+
+
+def test_keys_rotate_in_place_route_overrides_throttle_and_jwks_come_from_a_url(mlgw, keys, tmp_path, monkeypatch):
+    import http.server
+    import socketserver
+
+    jwks = open(os.path.join(ROOT, "examples", "keys", "jwks.json"), "rb").read()
+
+    class JWKS(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), JWKS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        stack = function_stack(
+            tmp_path,
+            plan="{throttle: {rate: 1000, burst: 1000}, routes: {'api POST /limited': {throttle: {rate: 2, burst: 2}}}}",
+            extra_routes="        POST /jwt: {function: app, auth: idp}\n",
+            gateway_extra=f"""  authorizers:
+    idp: {{issuer: "{ISSUER}", audiences: [{AUDIENCE}], jwks_url: "http://127.0.0.1:{server.server_address[1]}/jwks.json"}}
+""")
+        mlgw.run("apply", stack, "--auto-approve")
+        gw = mlgw.output(stack, "gateway_url") + "/api"
+        host = mlgw.status(stack)["host"]["pid"]
+
+        assert call(gw + "/jwt", body=b"{}", headers={"authorization": f"Bearer {mint()}"})[0] == 201
+        # The plan's per-route override: 2 a second with a burst of 2 on this route only.
+        statuses = [call(gw + "/limited", body=b"{}", headers={"x-api-key": API_KEY})[0] for _ in range(5)]
+        assert statuses[:2] == [201, 201] and statuses.count(429) >= 2
+        assert call(gw + "/v1/items/1", method="GET", headers={"x-api-key": API_KEY})[0] == 201, "other routes keep the plan's rate"
+
+        # Rotate the key: the old value stops working, the new one works, nothing restarts.
+        new_key = "rotated-key-" + "r" * 24
+        monkeypatch.setenv("FRAUD_API_KEY", new_key)
+        plan = mlgw.run("plan", stack).stdout
+        assert "~ api_keys.ci" in plan and "value = (sensitive value) -> (sensitive value)" in plan
+        assert API_KEY not in plan and new_key not in plan
+        mlgw.run("apply", stack, "--auto-approve")
+        assert call(gw + "/v1/items/1", method="GET", headers={"x-api-key": API_KEY})[0] == 403
+        assert call(gw + "/v1/items/1", method="GET", headers={"x-api-key": new_key})[0] == 201
+        assert mlgw.status(stack)["host"]["pid"] == host
+        state = open(os.path.join(mlgw.state_dir, "gw", "default", "state.json")).read()
+        assert new_key not in state and API_KEY not in state
+    finally:
+        server.shutdown()
