@@ -183,7 +183,6 @@ def test_concurrency_beyond_the_reservation_is_throttled(mlgw, tmp_path):
 
 
 def test_a_handler_run_by_awslambdaric_works_unchanged(mlgw, tmp_path):
-    pytest.importorskip("awslambdaric")
     (tmp_path / "echo.py").write_text(HANDLER)
     stack = tmp_path / "ric.yaml"
     stack.write_text("""stack: ric
