@@ -161,6 +161,33 @@ extension NodeReader {
     }
 }
 
+extension NodeReader {
+    /// A program and its arguments: a non-empty list of strings known at plan time.
+    mutating func command(_ node: Node, context: String, example: String, resolve: ([String]) -> Resolution) -> [String]? {
+        guard case .sequence(let seq) = node, !seq.isEmpty else {
+            error(.wrongType("'command' of \(context)", expected: "a non-empty list such as \(example)",
+                             found: Self.describe(node), at: location(node)))
+            return nil
+        }
+        var command: [String] = []
+        var ok = true
+        for item in seq {
+            if let s = string(item, what: "an argument of 'command' of \(context)", resolve: resolve) { command.append(s) } else { ok = false }
+        }
+        return ok ? command : nil
+    }
+}
+
+/// Identity lines for a command: its words, and the content of each argument that names a file
+/// (a script), so that editing the script is a change.
+func commandIdentity(_ command: [String], in directory: String, files: any SpecFileSystem) -> [String] {
+    var identity = ["command=" + command.joined(separator: "\u{0}")]
+    for arg in command {
+        if let h = files.sha256(ofFileAt: PathMath.resolve(arg, against: directory)) { identity.append("file \(arg)=\(h)") }
+    }
+    return identity
+}
+
 /// Names of models, endpoints and variants, as SageMaker allows them.
 func isValidName(_ name: String) -> Bool {
     let scalars = Array(name.unicodeScalars)

@@ -279,10 +279,10 @@ public enum StackLoader {
                 for route in stage.routes {
                     switch route.integration {
                     case .endpoint(let e, _, _) where declared[ResourceAddress(.endpoint, e)] == nil:
-                        reader.error(Diagnostic(at: route.location, "route '\(route.key)' of stage '\(stage.name)' names undeclared endpoint '\(e)'",
+                        reader.error(Diagnostic(at: stage.routeLocations[route.key], "route '\(route.key)' of stage '\(stage.name)' names undeclared endpoint '\(e)'",
                                                 hint: suggestion(for: e, among: names(.endpoint)).map { "did you mean '\($0)'?" } ?? "declare it under 'endpoints:'"))
                     case .function(let f, _) where declared[ResourceAddress(.function, f)] == nil:
-                        reader.error(Diagnostic(at: route.location, "route '\(route.key)' of stage '\(stage.name)' names undeclared function '\(f)'",
+                        reader.error(Diagnostic(at: stage.routeLocations[route.key], "route '\(route.key)' of stage '\(stage.name)' names undeclared function '\(f)'",
                                                 hint: suggestion(for: f, among: names(.function)).map { "did you mean '\($0)'?" } ?? "declare it under 'functions:'"))
                     default: break
                     }

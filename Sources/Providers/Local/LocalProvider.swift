@@ -249,11 +249,7 @@ extension LocalProvider {
 
     /// A stage's routes, CORS, limits and the authorizers it uses: swapped in place.
     func putStage(_ stage: Stage, spec: ResourceSpec, context: ApplyContext) async throws -> ResourceState {
-        let routes = stage.routes.map {
-            RouteConfiguration(key: $0.key, method: $0.method, path: $0.path, integration: $0.integration, authorization: $0.authorization,
-                               timeout: $0.timeout, throttle: $0.throttle)
-        }
-        let config = StageConfiguration(name: stage.name, routes: routes, cors: stage.cors, maxBodyBytes: stage.maxBodyBytes,
+        let config = StageConfiguration(name: stage.name, routes: stage.routes, cors: stage.cors, maxBodyBytes: stage.maxBodyBytes,
                                         throttle: stage.throttle, authorizers: stage.authorizers)
         _ = try await client().call("PUT", "/gateway/stages/\(stage.name)", body: config, as: [String: String].self)
         let base = context.environmentAttributes["gateway_url"] ?? ""

@@ -133,20 +133,9 @@ public struct Function: Sendable, Equatable, Codable {
                                         hint: "pass the handler to your runtime client in 'command', as awslambdaric takes it"))
                 ok = false
             }
-            guard case .sequence(let seq) = c.value, !seq.isEmpty else {
-                reader.error(.wrongType("'command' of \(context)", expected: "a non-empty list such as [python3, -m, awslambdaric, app.handler]",
-                                        found: NodeReader.describe(c.value), at: reader.location(c.value)))
-                return nil
-            }
-            var command: [String] = []
-            for item in seq {
-                if let s = reader.string(item, what: "an argument of 'command' of \(context)", resolve: resolve) { command.append(s) } else { ok = false }
-            }
+            guard let command = reader.command(c.value, context: context, example: "[python3, -m, awslambdaric, app.handler]", resolve: resolve) else { return nil }
             f.command = command
-            identity.append("command=" + command.joined(separator: "\u{0}"))
-            for arg in command {
-                if let h = files.sha256(ofFileAt: PathMath.resolve(arg, against: f.codeDirectory)) { identity.append("file \(arg)=\(h)") }
-            }
+            identity += commandIdentity(command, in: f.codeDirectory, files: files)
         }
         if f.code != nil { identity.append("code=\(files.sha256(ofDirectory: f.codeDirectory))") }
         f.codeSHA256 = SHA256.hex(of: identity.joined(separator: "\n"))

@@ -8,23 +8,14 @@ public enum Gateway {
     static let sections = ["stages", "api_keys", "usage_plans", "authorizers"]
 }
 
-public struct Route: Sendable, Equatable, Codable {
-    /// `POST /fraud/score`: a method (or ANY) and a path with `{param}` and `{proxy+}` segments.
-    public var key: String
-    public var method: String
-    public var path: String
-    public var integration: Integration
-    public var authorization: Authorization
-    /// Seconds before the gateway answers 504.
-    public var timeout: Double
-    public var throttle: Throttle?
-    public var location: SourceLocation?
-}
 
 /// A stage: a version of the API with its own routes and defaults, at `{gateway_url}/{name}`.
 public struct Stage: Sendable, Equatable, Codable {
     public var name: String
-    public var routes: [Route]
+    /// In the order the stack lists them; `RouteConfiguration` is what the host receives.
+    public var routes: [RouteConfiguration]
+    /// Where each route is written, by its key.
+    public var routeLocations: [String: SourceLocation] = [:]
     public var cors: CORS?
     /// Limit for a request body, bytes (API Gateway's is 10 MB).
     public var maxBodyBytes: Int
@@ -431,8 +422,10 @@ extension Gateway {
                 if throttle == nil { ok = false }
             }
             guard let integration else { ok = false; continue }
-            stage.routes.append(Route(key: "\(method) \(path)", method: method, path: path, integration: integration,
-                                      authorization: auth, timeout: timeout, throttle: throttle, location: entry.keyLocation))
+            let key = "\(method) \(path)"
+            stage.routes.append(RouteConfiguration(key: key, method: method, path: path, integration: integration,
+                                                   authorization: auth, timeout: timeout, throttle: throttle))
+            stage.routeLocations[key] = entry.keyLocation
         }
         stage.authorizers = used.sorted().compactMap { authorizers[$0] }
         return ok ? stage : nil

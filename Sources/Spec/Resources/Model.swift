@@ -139,15 +139,7 @@ public struct Model: Sendable, Equatable, Codable {
                                     hint: "pass your server its files through 'environment' (paths relative to the stack file work)"))
             ok = false
         }
-        guard case .sequence(let seq) = c.value, !seq.isEmpty else {
-            reader.error(.wrongType("'command' of \(context)", expected: "a non-empty list such as [python3, serve.py]",
-                                    found: NodeReader.describe(c.value), at: reader.location(c.value)))
-            return false
-        }
-        var command: [String] = []
-        for item in seq {
-            if let s = reader.string(item, what: "an argument of 'command' of \(context)", resolve: resolve) { command.append(s) } else { ok = false }
-        }
+        guard let command = reader.command(c.value, context: context, example: "[python3, serve.py]", resolve: resolve) else { return false }
         model.command = command
         if let e = keys["environment"] {
             if let env = EnvironmentValues.read(e.value, context: context, reader: &reader, resolve: resolve) {
@@ -181,10 +173,7 @@ public struct Model: Sendable, Equatable, Codable {
         }
         // The server's identity includes the content of files its command names (a script), so
         // editing the script is a new model, as a new artifact is.
-        var identity = ["command=" + command.joined(separator: "\u{0}")]
-        for arg in command {
-            if let h = files.sha256(ofFileAt: PathMath.resolve(arg, against: model.workingDirectory)) { identity.append("file \(arg)=\(h)") }
-        }
+        var identity = commandIdentity(command, in: model.workingDirectory, files: files)
         identity += model.environment.keys.sorted().map { "env \($0)=\(model.environment[$0]!)" }
         identity += model.deferredEnvironmentText.keys.sorted().map { "env \($0)=\(model.deferredEnvironmentText[$0]!)" }
         if let probe = model.probe { identity.append("probe=\(probe.contentType)\u{0}\(probe.body)") }
