@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CShim.h"
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 pid_t mlgw_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int log_fd, int new_session, int die_with_parent) {
+                 int log_fd, int new_session, int die_with_parent, int idle_priority) {
     pid_t parent = getpid();
     int err_pipe[2];
     if (pipe2(err_pipe, O_CLOEXEC) != 0) return -errno;
@@ -25,6 +26,11 @@ pid_t mlgw_spawn(const char *path, char *const argv[], char *const envp[], const
     if (pid == 0) {
         // Only async-signal-safe calls between fork and exec.
         if (new_session) setsid();
+        if (idle_priority) {
+            // Inherited across exec and by every thread the program starts.
+            struct sched_param param = { .sched_priority = 0 };
+            sched_setscheduler(0, SCHED_IDLE, &param);
+        }
         if (die_with_parent) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent) _exit(127);
@@ -73,4 +79,9 @@ pid_t mlgw_spawn(const char *path, char *const argv[], char *const envp[], const
 
 int mlgw_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+int mlgw_sched_idle(pid_t pid) {
+    struct sched_param param = { .sched_priority = 0 };
+    return sched_setscheduler(pid, SCHED_IDLE, &param) == 0 ? 0 : -errno;
 }

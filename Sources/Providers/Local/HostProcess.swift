@@ -30,7 +30,7 @@ struct HostProcess: Sendable {
         if let gatewayPort { arguments += ["--gateway-port", String(gatewayPort)] }
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         let pid = withCStrings(arguments) { argv in
-            withCStrings(environment) { envp in mlgw_spawn(executable, argv, envp, nil, fd, 1, 0) }
+            withCStrings(environment) { envp in mlgw_spawn(executable, argv, envp, nil, fd, 1, 0, 0) }
         }
         guard pid > 0 else { throw ProviderError("cannot start the environment host: \(String(cString: strerror(-pid)))") }
         let deadline = Date().addingTimeInterval(15)

@@ -15,6 +15,8 @@ final class Instance: @unchecked Sendable {
     var upstream: Upstream
     var startedAt = 0.0
     var lastExit: String?
+    /// A shadow variant's instance runs at idle priority: it never takes CPU from production.
+    var idlePriority = false
 
     init(id: String, endpoint: String, variant: String, model: ModelRegistration, logPath: String) {
         self.id = id
@@ -171,7 +173,10 @@ public actor EnvironmentController {
         var toDrain: [Instance] = []
         for v in config.variants {
             let existing = (old?.instances[v.name] ?? []).filter { $0.lifecycle.state != .stopping && $0.lifecycle.state != .stopped }
-            if let before = old?.models[v.name], before == resolved[v.name] {
+            // A variant that becomes (or stops being) a shadow gets new instances: shadow
+            // instances run at idle priority.
+            let samePriority = existing.allSatisfy { $0.idlePriority == (v.shadowSamplePercent != nil) }
+            if let before = old?.models[v.name], before == resolved[v.name], samePriority {
                 if existing.count >= v.instances {
                     keep[v.name] = Array(existing.prefix(v.instances))
                     toDrain += existing.dropFirst(v.instances)
@@ -310,8 +315,10 @@ public actor EnvironmentController {
         let n = counters[key, default: 0] + 1
         counters[key] = n
         let id = "\(v.name)-\(n)"
-        return Instance(id: id, endpoint: endpoint, variant: v.name, model: model,
-                        logPath: "\(directory)/logs/endpoints.\(endpoint)/\(id).log")
+        let instance = Instance(id: id, endpoint: endpoint, variant: v.name, model: model,
+                                logPath: "\(directory)/logs/endpoints.\(endpoint)/\(id).log")
+        instance.idlePriority = v.shadowSamplePercent != nil
+        return instance
     }
 
     /// Routes every healthy instance of the endpoint, replacing the previous entry atomically.
@@ -371,7 +378,7 @@ public actor EnvironmentController {
             (program, arguments) = (executable, ["serve", "model", "--runtime", model.runtime ?? "linear", "--artifact", artifact])
         }
         let pid = try await spawner.spawn(program, arguments: arguments, environment: environment,
-                                          workingDirectory: workingDirectory, logPath: instance.logPath)
+                                          workingDirectory: workingDirectory, logPath: instance.logPath, idlePriority: instance.idlePriority)
         instance.pid = pid
         instance.startedAt = Date().timeIntervalSince1970
         byPID[pid] = instance

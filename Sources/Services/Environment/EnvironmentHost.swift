@@ -27,16 +27,17 @@ public struct EnvironmentHost {
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(loop: loop) }
         let poolsByLoop = pools
         let requestIDs = RequestIDs()
+        let shadowLane = ShadowLane(loop: MultiThreadedEventLoopGroup(numberOfThreads: 1).next())
         let functions = FunctionHost(directory: directory)
         let gateway = GatewayState(directory: directory)
         let front = try HTTPServer.bind(group: group, port: port) { channel in
             FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs,
-                             functions: functions, routeMetrics: gateway)
+                             shadowLane: shadowLane, functions: functions, routeMetrics: gateway)
         }
         let awsPort = front.localAddress?.port ?? port
         let gatewayListener = try HTTPServer.bind(group: group, port: self.gatewayPort) { channel in
             FrontDoorHandler(table: table, metrics: metrics, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!, requestIDs: requestIDs,
-                             functions: functions, gateway: gateway)
+                             shadowLane: shadowLane, functions: functions, gateway: gateway)
         }
         let gatewayPort = gatewayListener.localAddress?.port ?? self.gatewayPort
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -47,6 +47,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
     let metrics: MetricsRegistry
     let pool: UpstreamPool
     let requestIDs: RequestIDs
+    let shadowLane: ShadowLane
     let functions: FunctionHost
     /// Set on the gateway's listener: requests are routed by stage and route instead.
     let gateway: GatewayState?
@@ -65,13 +66,14 @@ final class FrontDoorHandler: ChannelInboundHandler {
     /// The last API key this connection sent and its hash.
     var lastAPIKey: (value: String, hash: String)?
 
-    init(table: RouteTable, metrics: MetricsRegistry, pool: UpstreamPool, requestIDs: RequestIDs, functions: FunctionHost,
+    init(table: RouteTable, metrics: MetricsRegistry, pool: UpstreamPool, requestIDs: RequestIDs, shadowLane: ShadowLane, functions: FunctionHost,
          gateway: GatewayState? = nil, routeMetrics: GatewayState? = nil) {
         self.routeMetrics = routeMetrics
         self.table = table
         self.metrics = metrics
         self.pool = pool
         self.requestIDs = requestIDs
+        self.shadowLane = shadowLane
         self.functions = functions
         self.gateway = gateway
         bodyLimit = gateway == nil ? Self.maxBody : 10_485_760
@@ -207,14 +209,16 @@ final class FrontDoorHandler: ChannelInboundHandler {
     /// the production model for the caller's time. (Delaying the copies by a further 0.3 or 0.7 ms
     /// was measured and changed nothing.)
     func releaseShadows(_ exchange: Exchange, production: ShadowSide) {
-        for pair in exchange.pairs {
-            pair.complete(production: production)
-            shadowForward(pair, head: exchange.head, body: exchange.body)
-        }
+        guard !exchange.pairs.isEmpty else { return }
+        for pair in exchange.pairs { pair.complete(production: production) }
+        // Copies travel on the shadow lane's own event loop, whose thread the kernel runs only
+        // when nothing else wants the CPU: they never compete with callers' requests.
+        shadowLane.send(exchange.pairs, head: exchange.head, body: exchange.body)
     }
 
-    /// Sends a copy to one shadow instance; its answer only feeds the comparison.
-    func shadowForward(_ pair: ShadowPair, head: HTTPRequestHead, body: [ByteBuffer]) {
+    /// Sends a copy to one shadow instance; its answer only feeds the comparison. Runs on the
+    /// shadow lane's loop.
+    static func shadowForward(_ pair: ShadowPair, head: HTTPRequestHead, body: [ByteBuffer], pool: UpstreamPool) {
         let variant = pair.shadow.variant
         guard let upstream = variant.pickUpstream() else {
             pair.complete(shadow: ShadowSide(variant: variant.name, status: nil, body: [], latencyNanos: 0, error: "no healthy instance"))
@@ -250,7 +254,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
                 }
                 var headers = HTTPHeaders()
                 headers.add(name: "host", value: "127.0.0.1")
-                headers.add(name: "content-length", value: String(self.bodyLengthOf(body)))
+                headers.add(name: "content-length", value: String(body.reduce(0) { $0 + $1.readableBytes }))
                 for name in ["content-type", "accept", "x-amzn-sagemaker-custom-attributes"] {
                     if let v = head.headers.first(name: name) { headers.add(name: name, value: v) }
                 }

@@ -12,6 +12,7 @@ final class ProcessSpawner: @unchecked Sendable {
         var environment: [String: String]
         var workingDirectory: String?
         var logPath: String
+        var idlePriority = false
         var done: (Result<Int32, Error>) -> Void
     }
 
@@ -29,11 +30,11 @@ final class ProcessSpawner: @unchecked Sendable {
     }
 
     func spawn(_ executable: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil,
-               logPath: String) async throws -> Int32 {
+               logPath: String, idlePriority: Bool = false) async throws -> Int32 {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             queue.append(Request(executable: executable, arguments: arguments, environment: environment,
-                                 workingDirectory: workingDirectory, logPath: logPath) {
+                                 workingDirectory: workingDirectory, logPath: logPath, idlePriority: idlePriority) {
                 continuation.resume(with: $0)
             })
             condition.signal()
@@ -59,7 +60,7 @@ final class ProcessSpawner: @unchecked Sendable {
         let envp = r.environment.map { "\($0.key)=\($0.value)" }
         let pid = withCStrings(argv) { a in
             withCStrings(envp) { e in
-                mlgw_spawn(r.executable, a, e, r.workingDirectory, fd, 0, 1)
+                mlgw_spawn(r.executable, a, e, r.workingDirectory, fd, 0, 1, r.idlePriority ? 1 : 0)
             }
         }
         guard pid > 0 else { throw SpawnError(description: "cannot start \(r.executable): \(String(cString: strerror(-pid)))") }

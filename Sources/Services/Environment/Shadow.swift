@@ -1,8 +1,10 @@
 import Atomics
+import CShim
 import EnvironmentAPI
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 
 /// One side of a shadowed request: how the model answered.
 struct ShadowSide {
@@ -16,8 +18,9 @@ struct ShadowSide {
     var succeeded: Bool { status.map { (200..<300).contains($0) } ?? false }
 }
 
-/// A request copied to a shadow variant: filled in by the production answer and the shadow's,
-/// in either order, on the request's event loop; recorded once both are in.
+/// A request copied to a shadow variant: filled in by the production answer (on the request's
+/// event loop, before the copy is handed to the shadow lane) and then by the shadow's answer (on
+/// the lane's loop); recorded once both are in.
 final class ShadowPair {
     let shadow: ShadowRoute
     let time: Double
@@ -49,6 +52,50 @@ final class ShadowPair {
         guard let production, let shadowSide else { return }
         shadow.outputs.offer(ShadowRecord(time: time, inferenceID: inferenceID, input: input, production: production, shadow: shadowSide))
     }
+}
+
+/// Where shadow copies travel: one event loop whose thread runs at the kernel's idle priority
+/// (SCHED_IDLE), with its own pool of connections to shadow instances. The host starts one.
+final class ShadowLane: @unchecked Sendable {
+    struct Copy {
+        var pair: ShadowPair
+        var head: HTTPRequestHead
+        var body: [ByteBuffer]
+    }
+
+    let loop: EventLoop
+    let pool: UpstreamPool
+    /// Copies handed over by the callers' loops: appending costs them a short lock, no wake-up;
+    /// the lane collects them every millisecond.
+    private let pending = NIOLockedValueBox<[Copy]>([])
+
+    init(loop: EventLoop) {
+        self.loop = loop
+        pool = UpstreamPool(loop: loop)
+        loop.execute { lowerToIdlePriority(0) }
+        loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { [weak self] _ in
+            guard let self else { return }
+            let copies = self.pending.withLockedValue { list -> [Copy] in
+                let taken = list
+                list.removeAll(keepingCapacity: true)
+                return taken
+            }
+            for c in copies { FrontDoorHandler.shadowForward(c.pair, head: c.head, body: c.body, pool: self.pool) }
+        }
+    }
+
+    func send(_ pairs: [ShadowPair], head: HTTPRequestHead, body: [ByteBuffer]) {
+        pending.withLockedValue { list in
+            for pair in pairs { list.append(Copy(pair: pair, head: head, body: body)) }
+        }
+    }
+}
+
+/// Moves a thread (0: the calling one) or a process to SCHED_IDLE: it runs only on a CPU that
+/// nothing else wants.
+@discardableResult
+func lowerToIdlePriority(_ pid: Int32) -> Bool {
+    mlgw_sched_idle(pid) == 0
 }
 
 /// A shadow variant in the routes: its instances, its sampling, and where comparisons go.
