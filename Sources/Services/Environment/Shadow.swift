@@ -63,31 +63,47 @@ final class ShadowLane: @unchecked Sendable {
         var body: [ByteBuffer]
     }
 
+    struct Pending {
+        var copies: [Copy] = []
+        /// Whether the lane is collecting every millisecond; it stops after 100 ms without copies.
+        var polling = false
+        var idlePolls = 0
+    }
+
     let loop: EventLoop
     let pool: UpstreamPool
-    /// Copies handed over by the callers' loops: appending costs them a short lock, no wake-up;
-    /// the lane collects them every millisecond.
-    private let pending = NIOLockedValueBox<[Copy]>([])
+    /// Copies handed over by the callers' loops: appending costs them a short lock; only the
+    /// first copy after a quiet spell wakes the lane, which then collects every millisecond.
+    private let pending = NIOLockedValueBox(Pending())
 
     init(loop: EventLoop) {
         self.loop = loop
         pool = UpstreamPool(loop: loop)
         loop.execute { lowerToIdlePriority(0) }
-        loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { [weak self] _ in
-            guard let self else { return }
-            let copies = self.pending.withLockedValue { list -> [Copy] in
-                let taken = list
-                list.removeAll(keepingCapacity: true)
-                return taken
-            }
-            for c in copies { FrontDoorHandler.shadowForward(c.pair, head: c.head, body: c.body, pool: self.pool) }
-        }
     }
 
     func send(_ pairs: [ShadowPair], head: HTTPRequestHead, body: [ByteBuffer]) {
-        pending.withLockedValue { list in
-            for pair in pairs { list.append(Copy(pair: pair, head: head, body: body)) }
+        let wake = pending.withLockedValue { p -> Bool in
+            for pair in pairs { p.copies.append(Copy(pair: pair, head: head, body: body)) }
+            p.idlePolls = 0
+            guard !p.polling else { return false }
+            p.polling = true
+            return true
         }
+        if wake { loop.execute { self.collect() } }
+    }
+
+    /// On the lane's loop: sends what was handed over, and looks again in a millisecond.
+    private func collect() {
+        let (copies, more) = pending.withLockedValue { p -> ([Copy], Bool) in
+            let taken = p.copies
+            p.copies.removeAll(keepingCapacity: true)
+            if taken.isEmpty { p.idlePolls += 1 }
+            if p.idlePolls >= 100 { p.polling = false }
+            return (taken, p.polling)
+        }
+        for c in copies { FrontDoorHandler.shadowForward(c.pair, head: c.head, body: c.body, pool: pool) }
+        if more { loop.scheduleTask(in: .milliseconds(1)) { self.collect() } }
     }
 }
 
