@@ -461,8 +461,7 @@ final class FrontDoorHandler: ChannelInboundHandler {
         let m = exchange.variant.metrics
         (status.code >= 500 ? m.errors5xx : m.errors4xx).wrappingIncrement(ordering: .relaxed)
         if exchange.gateway != nil {
-            gatewayEndpointAnswer(context, exchange, status: status.code == 400 ? .badRequest : status.code >= 500 ? status : .badGateway,
-                                  response: nil, message: "\(status.code >= 500 ? "Service Unavailable" : "Bad Request"): \(message)")
+            gatewayEndpointAnswer(context, exchange, status: status, response: nil, message: "\(status.reasonPhrase): \(message)")
         } else {
             awsError(context, status: status, type: type, message: message, requestID: exchange.requestID, keepAlive: exchange.keepAlive)
         }
