@@ -393,3 +393,27 @@ def test_keys_rotate_in_place_route_overrides_throttle_and_jwks_come_from_a_url(
         assert new_key not in state and API_KEY not in state
     finally:
         server.shutdown()
+
+
+def test_a_route_picks_the_target_model_of_a_multi_model_endpoint_from_the_path(mlgw, tmp_path):
+    stack = tmp_path / "mm.yaml"
+    stack.write_text(f"""stack: mm
+endpoints:
+  per-customer:
+    multi_model: {{artifacts: {os.path.join(ROOT, "examples", "models", "per-customer")}, runtime: linear}}
+gateway:
+  stages:
+    v1:
+      routes:
+        POST /customers/{{customer}}/score: {{endpoint: per-customer, target_model: {{path: customer}}}}
+        POST /score: {{endpoint: per-customer, target_model: {{header: x-customer}}}}
+""")
+    mlgw.run("apply", str(stack), "--auto-approve")
+    gw = mlgw.output(str(stack), "gateway_url") + "/v1"
+    a = call(gw + "/customers/customer-001.json/score", body=b"12,80.5,3", headers={"content-type": "text/csv"})
+    b = call(gw + "/score", body=b"12,80.5,3", headers={"content-type": "text/csv", "x-customer": "customer-002.json"})
+    assert a[0] == 200 and b[0] == 200 and 0 < float(a[2]) < 1 and a[2] != b[2], "two customers, two models"
+    status, _, body = call(gw + "/customers/nobody.json/score", body=b"12,80.5,3", headers={"content-type": "text/csv"})
+    assert status == 400 and b"nobody.json" in body
+    status, _, body = call(gw + "/score", body=b"12,80.5,3", headers={"content-type": "text/csv"})
+    assert status == 400 and json.loads(body)["message"].startswith("Bad Request")
