@@ -22,23 +22,8 @@ read -r AWS GW MODEL < <("$BIN" status Benchmarks/stacks/gateway.yaml --json | p
 import json, sys
 h = json.load(sys.stdin)["host"]
 print(h["awsPort"], h["gatewayPort"], h["endpoints"][0]["variants"][0]["instances"][0]["port"])')
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  upstream model { server 127.0.0.1:$MODEL; keepalive 64; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://model; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -c "$WORK/nginx.conf" -p "$WORK"
-sleep 0.3
+source Benchmarks/nginx_proxy.sh
+start_nginx_proxy "$WORK" "$MODEL"
 direct="http://127.0.0.1:$MODEL/invocations"
 proxied="http://127.0.0.1:$NGINX_PORT/invocations"
 router="http://127.0.0.1:$AWS/endpoints/bench/invocations"
