@@ -7,23 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
-BIN=.build/release/mlgw-deploy
-WORK=$(mktemp -d)
-export MLGW_STATE_DIR="$WORK/state"
+source Benchmarks/common.sh
+bench_environment Benchmarks/stacks/gateway.yaml
 export BENCH_API_KEY="bench-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-cleanup() {
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  "$BIN" destroy Benchmarks/stacks/gateway.yaml --auto-approve >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 "$BIN" apply Benchmarks/stacks/gateway.yaml --auto-approve >/dev/null
 read -r AWS GW MODEL < <("$BIN" status Benchmarks/stacks/gateway.yaml --json | python3 -c '
 import json, sys
 h = json.load(sys.stdin)["host"]
 print(h["awsPort"], h["gatewayPort"], h["endpoints"][0]["variants"][0]["instances"][0]["port"])')
-source Benchmarks/nginx_proxy.sh
-start_nginx_proxy "$WORK" "$MODEL"
+start_nginx_proxy "$MODEL"
 direct="http://127.0.0.1:$MODEL/invocations"
 proxied="http://127.0.0.1:$NGINX_PORT/invocations"
 router="http://127.0.0.1:$AWS/endpoints/bench/invocations"

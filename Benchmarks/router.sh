@@ -6,22 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
-BIN=.build/release/mlgw-deploy
-WORK=$(mktemp -d)
-export MLGW_STATE_DIR="$WORK/state"
-cleanup() {
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  "$BIN" destroy Benchmarks/stacks/router.yaml --auto-approve >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source Benchmarks/common.sh
+bench_environment Benchmarks/stacks/router.yaml
 "$BIN" apply Benchmarks/stacks/router.yaml --auto-approve >/dev/null
 read -r AWS MODEL < <("$BIN" status Benchmarks/stacks/router.yaml --json | python3 -c '
 import json, sys
 h = json.load(sys.stdin)["host"]
 print(h["awsPort"], h["endpoints"][0]["variants"][0]["instances"][0]["port"])')
-source Benchmarks/nginx_proxy.sh
-start_nginx_proxy "$WORK" "$MODEL"
+start_nginx_proxy "$MODEL"
 direct="http://127.0.0.1:$MODEL/invocations"
 proxied="http://127.0.0.1:$NGINX_PORT/invocations"
 router="http://127.0.0.1:$AWS/endpoints/bench/invocations"

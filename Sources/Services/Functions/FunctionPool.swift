@@ -41,7 +41,6 @@ enum InvocationResult: Sendable {
     /// No worker could be started (spawn failed, initialisation failed).
     case unavailable(String)
 
-    var isSuccess: Bool { if case .success = self { return true } else { return false } }
 }
 
 /// One worker process and its Runtime API port. Mutated under its pool's lock.
@@ -451,8 +450,6 @@ final class FunctionPool: @unchecked Sendable {
         }
         for pid in pids where pid > 0 { kill(pid, SIGKILL) }
     }
-
-    var pids: [Int32] { lock.withLock { workers.map(\.pid) } }
 
     func status() -> [WorkerStatus] {
         lock.withLock { workers.map { WorkerStatus(id: $0.id, pid: $0.pid, state: $0.state.rawValue, invocations: $0.invocations) } }

@@ -171,12 +171,10 @@ final class GatewaySnapshot: Sendable {
     let stages: [String: CompiledStage]
     /// By the SHA-256 of the key's value: enabled keys with a usage plan.
     let keys: [String: KeyEntry]
-    let plans: [String: UsagePlanConfiguration]
 
-    init(stages: [String: CompiledStage], keys: [String: KeyEntry], plans: [String: UsagePlanConfiguration]) {
+    init(stages: [String: CompiledStage], keys: [String: KeyEntry]) {
         self.stages = stages
         self.keys = keys
-        self.plans = plans
     }
 }
 
@@ -185,7 +183,7 @@ final class GatewaySnapshot: Sendable {
 /// per-route metrics and the access log.
 final class GatewayState: @unchecked Sendable {
     let directory: String
-    private let current = NIOLockedValueBox(GatewaySnapshot(stages: [:], keys: [:], plans: [:]))
+    private let current = NIOLockedValueBox(GatewaySnapshot(stages: [:], keys: [:]))
     private var stageConfigs: [String: StageConfiguration] = [:]
     private var keyConfigs: [String: APIKeyConfiguration] = [:]
     private var planConfigs: [String: UsagePlanConfiguration] = [:]
@@ -315,7 +313,7 @@ final class GatewayState: @unchecked Sendable {
             keys[k.valueSHA256] = KeyEntry(name: k.name, plan: plan, bucket: bucket("key \(k.name) \(plan.name)", plan.throttle),
                                            routeBuckets: routeBuckets, quota: quota)
         }
-        let snapshot = GatewaySnapshot(stages: stages, keys: keys, plans: planConfigs)
+        let snapshot = GatewaySnapshot(stages: stages, keys: keys)
         current.withLockedValue { $0 = snapshot }
     }
 
@@ -327,8 +325,6 @@ final class GatewayState: @unchecked Sendable {
         if ok { quotaDirty.store(true, ordering: .relaxed) }
         return ok
     }
-
-    func quotaUsed(key: String) -> Int { configLock.withLock { quotas[key]?.value.used ?? 0 } }
 
     let periods = PeriodClock()
 
