@@ -264,3 +264,19 @@ functions:
     assert p.returncode == 1
     assert "function 'broken' did not start" in p.stderr and "Runtime.UserCodeSyntaxError" in p.stderr
     assert "broken.py" in p.stderr, "the last lines of the worker's log are in the error"
+
+
+def test_a_handler_that_cannot_load_answers_every_call_with_its_error(mlgw, tmp_path):
+    (tmp_path / "failing.py").write_text("raise RuntimeError('no model file')\ndef handler(event, context):\n    return {}\n")
+    stack = tmp_path / "failing.yaml"
+    stack.write_text("stack: failing\nfunctions:\n  echo: {runtime: python3, handler: failing.handler}\n")
+    mlgw.run("apply", str(stack), "--auto-approve")
+    client = lambda_client(mlgw, str(stack))
+    times = []
+    for _ in range(5):
+        t = time.monotonic()
+        r, body = invoke(client, {})
+        times.append(time.monotonic() - t)
+        assert r["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.ImportModuleError"
+        assert body["errorMessage"] == "no model file"
+    assert max(times[3:]) < 0.05, f"after three failed starts the error comes back at once: {times}"

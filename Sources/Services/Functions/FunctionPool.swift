@@ -94,6 +94,10 @@ final class FunctionPool: @unchecked Sendable {
     private var retired = false
     /// Initialisation failures in a row: after three, queued events fail instead of starting more.
     private var initFailures = 0
+    /// Why the last worker failed to start (Lambda's error JSON), and when: after three failures in
+    /// a row, calls get that error at once for 10 s instead of each starting a worker that fails
+    /// the same way.
+    private var lastStartFailure: (reason: String, at: Double)?
 
     let invocations = ManagedAtomic<UInt64>(0)
     let errors = ManagedAtomic<UInt64>(0)
@@ -308,8 +312,8 @@ final class FunctionPool: @unchecked Sendable {
                 inflight += 1
                 return
             }
-            if initFailures >= 3, let reason = workers.last(where: { $0.initError != nil })?.initError {
-                refused = .unavailable(reason)
+            if initFailures >= 3, let last = lastStartFailure, Date().timeIntervalSince1970 - last.at < 10 {
+                refused = .functionError(ByteBuffer(string: last.reason), log: nil)
                 return
             }
             inflight += 1
@@ -320,6 +324,7 @@ final class FunctionPool: @unchecked Sendable {
         }
         if let refused {
             if case .throttled = refused { throttles.wrappingIncrement(ordering: .relaxed) }
+            if case .functionError = refused { errors.wrappingIncrement(ordering: .relaxed) }
             inv.complete(refused)
             return
         }
@@ -373,6 +378,9 @@ final class FunctionPool: @unchecked Sendable {
             guard !retired && !worker.retiring else { return nil }
             if wasStarting {
                 initFailures += 1
+                let failure = worker.initError
+                    ?? "{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\(jsonString("Runtime exited before it was ready: \(reason)"))}"
+                lastStartFailure = (failure, Date().timeIntervalSince1970)
                 failedWarm = warmWaiters.map(\.done)
                 warmWaiters = []
                 if initFailures >= 3 || workers.allSatisfy({ $0.state == .dead }) && worker.initError != nil {
