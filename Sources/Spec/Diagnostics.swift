@@ -45,11 +45,20 @@ public struct Diagnostics: Sendable, Equatable {
     public private(set) var all: [Diagnostic] = []
     public init() {}
 
-    public var hasErrors: Bool { all.contains { $0.severity == .error } }
+    public var hasErrors: Bool { errorCount > 0 }
     public var errors: [Diagnostic] { all.filter { $0.severity == .error } }
 
-    public mutating func append(_ diagnostic: Diagnostic) { all.append(diagnostic) }
-    public mutating func append(contentsOf other: Diagnostics) { all += other.all }
+    /// How many errors have been recorded.
+    public private(set) var errorCount = 0
+
+    public mutating func append(_ diagnostic: Diagnostic) {
+        all.append(diagnostic)
+        if diagnostic.severity == .error { errorCount += 1 }
+    }
+    public mutating func append(contentsOf other: Diagnostics) {
+        all += other.all
+        errorCount += other.errorCount
+    }
 
     /// Sorted by file, line and column, so output is stable whatever order checks ran in.
     public var sorted: [Diagnostic] {
@@ -80,9 +89,19 @@ extension Diagnostic {
     static func wrongType(_ what: String, expected: String, found: String, at loc: SourceLocation?, hint: String? = nil) -> Diagnostic {
         Diagnostic(at: loc, "\(what) must be \(expected), found \(found)", hint: hint)
     }
-    static func kindNotAvailable(_ section: String, at loc: SourceLocation?) -> Diagnostic {
+    static func kindNotAvailable(_ section: String, supported: [String], at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "resource kind '\(section)' is not supported by this version of mlgw-deploy",
-                   hint: "remove the '\(section)' section; supported: models, endpoints, functions, gateway (see docs/spec.md)")
+                   hint: "remove the '\(section)' section; supported: \(supported.joined(separator: ", ")) (see docs/spec.md)")
+    }
+    static func stackNameDiffers(_ name: String, from first: String, at loc: SourceLocation?, first firstAt: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "stack name '\(printable(name))' differs from '\(first)' given at \(firstAt?.description ?? "another file")",
+                   hint: "every file of one stack must use the same 'stack:' name")
+    }
+    static func invalidStackName(_ name: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "stack name '\(printable(name))' is invalid", hint: "use lowercase letters, digits, '-' and '_' (it names folders)")
+    }
+    static func stackHasNoName(at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "the stack has no name", hint: "add 'stack: my-stack' at the top of the file")
     }
     static func featureNotAvailable(_ key: String, in context: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'\(key)' in \(context) is not supported by this version of mlgw-deploy",
@@ -92,27 +111,32 @@ extension Diagnostic {
         Diagnostic(at: loc, "'\(address)' is defined twice",
                    hint: "the first definition is at \(first?.description ?? "another file"); rename or remove one of them")
     }
+    static func invalidEnvironmentName(_ name: String, of context: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "environment variable name '\(printable(name))' of \(context) is invalid",
+                   hint: "use letters, digits and '_', starting with a letter or '_' (as a shell does)")
+    }
     static func invalidName(_ name: String, what: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "\(what) name '\(name)' is invalid",
+        Diagnostic(at: loc, "\(what) name '\(printable(name))' is invalid",
                    hint: "use 1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit")
     }
     static func unknownReference(_ ref: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "reference to undeclared '\(ref)'",
                    hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it, or fix the name")
     }
-    static func unknownModel(_ model: String, variant: String, endpoint: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "variant '\(variant)' of endpoint '\(endpoint)' names undeclared model '\(model)'",
-                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it under 'models:', or fix the name")
+    static func outOfRange(_ what: String, value: Double, range: ValueRange, at loc: SourceLocation?) -> Diagnostic {
+        if case .inclusive(0) = range.lower, value < 0 {
+            return Diagnostic(at: loc, "\(what) must not be negative, found \(range.show(value))", hint: "use a value \(range.description)")
+        }
+        return Diagnostic(at: loc, "\(what) must be \(range.description), found \(range.show(value))", hint: "use a value \(range.description)")
     }
-    static func weightsAllZero(endpoint: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "every variant weight of endpoint '\(endpoint)' is 0, so no variant can receive traffic",
-                   hint: "give at least one variant a positive 'weight' (shares are weight / sum of weights)")
+    static func notFinite(_ what: String, found: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) must be a finite number, found \(printable(found))",
+                   hint: "write a number such as 10; .nan, .inf and numbers beyond 1e308 are not values a resource can use")
     }
-    static func negative(_ what: String, value: Double, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "\(what) must not be negative, found \(formatNumber(value))", hint: "use 0 or a positive number")
-    }
-    static func outOfRange(_ what: String, value: Double, range: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "\(what) must be \(range), found \(formatNumber(value))", hint: "use a value \(range)")
+    /// The loader's own check that a kind's reader never gives up without saying why.
+    static func unreadableWithoutReason(_ address: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'\(address)' could not be read, and the reader recorded no reason (a defect of mlgw-deploy)",
+                   hint: "nothing was planned; please report this with the resource's definition")
     }
     static func missingFile(_ path: String, resolved: String, what: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "\(what) '\(path)' does not exist (looked for '\(resolved)')",
@@ -122,9 +146,10 @@ extension Diagnostic {
         Diagnostic(at: loc, "dependency cycle: \(path.joined(separator: " -> "))",
                    hint: "break the cycle by removing one of these references")
     }
-    static func variableMissing(_ name: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "variable '\(name)' has no value",
-                   hint: "pass --var \(name)=VALUE, add it to a --var-file, or give it a 'default'")
+    static func variableMissing(_ name: String, fromEnv: String?, at loc: SourceLocation?) -> Diagnostic {
+        let ways = "pass --var \(name)=VALUE, add it to a --var-file, or give it a 'default'"
+        return Diagnostic(at: loc, "variable '\(name)' has no value",
+                          hint: fromEnv.map { "set the environment variable \($0), \(ways)" } ?? ways)
     }
     static func variableUndeclared(_ name: String, suggestion: String?) -> Diagnostic {
         Diagnostic(at: nil, "a value was given for undeclared variable '\(name)'",
@@ -143,6 +168,22 @@ extension Diagnostic {
     static func notKnownAtPlan(_ ref: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'\(ref)' is only known after apply and cannot be used here",
                    hint: "use a variable or a literal value for this field")
+    }
+}
+
+extension Diagnostic {
+    /// Text from a stack file as a message may show it: control characters escaped, long text cut.
+    static func printable(_ text: String, limit: Int = 80) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if out.unicodeScalars.count >= limit { out += "…"; break }
+            if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 

@@ -11,28 +11,8 @@ public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Com
     /// Sections a stack may one day hold that this version does not build yet; `validate` rejects them.
     public static let notYetSupported = ["feature_groups", "monitors", "scaling_policies", "event_rules"]
 
-    /// Where the kind's resources sit in a stack file: a top-level section, or one inside `gateway`.
-    public var section: [String] {
-        switch self {
-        case .stage, .apiKey, .usagePlan: return ["gateway", rawValue]
-        default: return [rawValue]
-        }
-    }
-
     public static func < (a: ResourceKind, b: ResourceKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-
-    /// Singular, for messages: "model", "endpoint".
-    public var singular: String {
-        switch self {
-        case .model: return "model"
-        case .endpoint: return "endpoint"
-        case .function: return "function"
-        case .stage: return "stage"
-        case .apiKey: return "API key"
-        case .usagePlan: return "usage plan"
-        }
     }
 }
 

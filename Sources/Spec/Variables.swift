@@ -67,8 +67,7 @@ extension VariableDeclaration {
 
     static func read(name: String, node: Node, reader: inout NodeReader) -> VariableDeclaration? {
         let context = "variable '\(name)'"
-        guard let entries = reader.mapping(node, what: context) else { return nil }
-        let keys = reader.checkKeys(entries, allowed: ["type", "default", "description", "sensitive", "from_env"], context: context)
+        guard let keys = reader.keys(node, allowed: ["type", "default", "description", "sensitive", "from_env"], context: context) else { return nil }
         var declaration = VariableDeclaration(name: name, type: .string, defaultValue: nil, description: nil,
                                               sensitive: false, fromEnv: nil, location: reader.location(node))
         if let t = keys["type"] {
@@ -76,8 +75,9 @@ extension VariableDeclaration {
             if let type = VariableType(rawValue: text) {
                 declaration.type = type
             } else {
-                reader.error(Diagnostic(at: reader.location(t.value), "unknown variable type '\(text)'",
-                                        hint: "use one of: string, number, bool"))
+                reader.error(Diagnostic(at: reader.location(t.value), "unknown variable type '\(Diagnostic.printable(text))'",
+                                        hint: suggestion(for: text, among: VariableType.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }
+                                            ?? "use one of: string, number, bool"))
             }
         }
         if let d = keys["description"] { declaration.description = reader.literalString(d.value, what: "'description' of \(context)") }

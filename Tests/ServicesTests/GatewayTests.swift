@@ -50,9 +50,9 @@ func routesMatchTheMostSpecificFirst(_ c: RouteCase) {
 
 @Test func quotaPeriodsAreUTCDaysISOWeeksAndMonths() {
     let date = Date(timeIntervalSince1970: 1_795_699_348)   // 2026-11-26
-    #expect(GatewayState.periodID("day", at: date) == "2026-11-26")
-    #expect(GatewayState.periodID("week", at: date) == "2026-W48")
-    #expect(GatewayState.periodID("month", at: date) == "2026-11")
+    #expect(GatewayState.periodID(.day, at: date) == "2026-11-26")
+    #expect(GatewayState.periodID(.week, at: date) == "2026-W48")
+    #expect(GatewayState.periodID(.month, at: date) == "2026-11")
 }
 
 func b64url(_ data: Data) -> String {

@@ -159,7 +159,7 @@ let rolloutSettings = RolloutConfiguration(steps: [10, 50, 100], bakeSeconds: 30
     #expect(r.share == 50)
     #expect(r.evaluate(now: 60, requests: 0, errors: 0, p99Ms: nil) == .advanced(toStep: 2))
     #expect(r.evaluate(now: 90, requests: 5, errors: 0, p99Ms: nil) == .completed)
-    #expect(r.share == 100 && r.status == "completed")
+    #expect(r.share == 100 && r.status == .completed)
     #expect(r.evaluate(now: 200, requests: 100, errors: 100, p99Ms: 900) == .none)
 }
 
@@ -171,7 +171,7 @@ let rolloutSettings = RolloutConfiguration(steps: [10, 50, 100], bakeSeconds: 30
         return
     }
     #expect(why.contains("error rate 0.1 over 20 requests at step 1 (10%)"))
-    #expect(r.share == 0 && r.status == "rolled_back")
+    #expect(r.share == 0 && r.status == .rolledBack)
     var slow = RolloutProgress(config: rolloutSettings, now: 0)
     guard case .rolledBack(let reason) = slow.evaluate(now: 1, requests: 40, errors: 0, p99Ms: 100) else {
         Issue.record("expected a rollback")

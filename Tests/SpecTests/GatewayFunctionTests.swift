@@ -94,7 +94,7 @@ let gatewayValidationCases: [ValidationCase] = [
           api_keys:
             ci: {value: "${var.key}", usage_plan: q}
         """, expected: ["12:36: 'quota.period' of usage plan 'p' is 'year'|day, week or month",
-                        "14:9: API key 'ci' names undeclared usage plan 'q'|did you mean 'p'?"]),
+                        "14:43: API key 'ci' names undeclared usage plan 'q'|did you mean 'p'?"]),
 ]
 
 @Test(arguments: gatewayValidationCases)
@@ -130,17 +130,17 @@ func gatewayAndFunctionValidation(_ c: ValidationCase) {
     #expect(s.resource(ResourceAddress(.function, "score"))!.dependencies == [ResourceAddress(.endpoint, "fraud")])
     let stage = try #require(s.resource(ResourceAddress(.stage, "v1")))
     #expect(stage.dependencies == [ResourceAddress(.endpoint, "fraud"), ResourceAddress(.function, "score")])
-    guard case .stage(let v1) = stage.body else { Issue.record("not a stage"); return }
+    guard let v1 = stage.value(as: Stage.self) else { Issue.record("not a stage"); return }
     let score = try #require(v1.routes.first { $0.key == "POST /score" })
     #expect(score.integration == .endpoint(name: "fraud", variant: .header("x-variant"), targetModel: nil))
     #expect(score.authorization == .apiKey && score.timeout == 2)
     let proxy = try #require(v1.routes.first { $0.key == "POST /fn/{proxy+}" })
-    #expect(proxy.integration == .function(name: "score", payload: "1.0") && proxy.authorization == Authorization.none)
+    #expect(proxy.integration == .function(name: "score", payload: .v1) && proxy.authorization == Authorization.none)
     let key = try #require(s.resource(ResourceAddress(.apiKey, "ci")))
     #expect(key.dependencies == [ResourceAddress(.usagePlan, "p")])
     guard case .sensitive? = key.attributes["value"] else { Issue.record("the key's value is not hidden: \(String(describing: key.attributes["value"]))"); return }
     #expect(!key.attributes.values.contains { $0.description.contains("abcdefghijklmnopqrstuvwxyz") })
-    guard case .usagePlan(let plan)? = s.resource(ResourceAddress(.usagePlan, "p"))?.body else { return }
+    guard let plan = s.resource(ResourceAddress(.usagePlan, "p"))?.value(as: UsagePlan.self) else { Issue.record("not a usage plan"); return }
     #expect(plan.throttle == Throttle(rate: 5, burst: 5))
     #expect(plan.routeThrottles == ["v1 POST /score": Throttle(rate: 1, burst: 2)])
 }

@@ -13,7 +13,7 @@ struct HostProcess: Sendable {
         guard let data = FileManager.default.contents(atPath: folder.infoPath),
               let info = try? JSONDecoder().decode(EnvironmentInfo.self, from: data),
               ProcessProbe.isAlive(info.pid),
-              let health = try? LoopbackHTTP.request("GET", port: info.controlPort, path: "/_control/health", timeout: 2),
+              let health = try? LoopbackHTTP.request("GET", port: info.controlPort, path: ControlPath.health, timeout: 2),
               health.status == 200 else { return nil }
         return info
     }
@@ -51,7 +51,7 @@ struct HostProcess: Sendable {
     func stop() async {
         guard let data = FileManager.default.contents(atPath: folder.infoPath),
               let info = try? JSONDecoder().decode(EnvironmentInfo.self, from: data) else { return }
-        _ = try? await LoopbackHTTP.send("POST", port: info.controlPort, path: "/_control/shutdown", timeout: 2)
+        _ = try? await LoopbackHTTP.send("POST", port: info.controlPort, path: ControlPath.shutdown, timeout: 2)
         let deadline = Date().addingTimeInterval(10)
         while ProcessProbe.isAlive(info.pid), Date() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)

@@ -10,7 +10,7 @@ public enum Planner {
         var unchanged = 0
         for address in Set(desired.keys).union(recorded.keys).sorted() {
             if let change = change(for: address, desired: desired[address], recorded: recorded[address],
-                                   observed: observed.resources[address]) {
+                                   observed: observed.resources[address], owned: stack.ownedAttributes[address] ?? []) {
                 changes.append(change)
             } else {
                 unchanged += 1
@@ -28,8 +28,10 @@ public enum Planner {
         return Plan(stack: stack, environment: environment, mode: .destroy, changes: changes, unchanged: 0)
     }
 
+    /// `owned`: attributes another resource changes at run time. They are neither drift nor
+    /// reset: the change keeps what runs (or what was recorded) for them.
     static func change(for address: ResourceAddress, desired: ResourceSpec?, recorded: ResourceState?,
-                       observed: ObservedResource?) -> Change? {
+                       observed: ObservedResource?, owned: Set<String> = []) -> Change? {
         switch (desired, recorded) {
         case (let spec?, nil):
             return Change(address: address, action: .create, reason: nil,
@@ -37,7 +39,7 @@ public enum Planner {
         case (nil, let state?):
             return Change(address: address, action: .delete, reason: .removedFromSpec,
                           attributes: diff(before: state.attributes, after: [:], spec: nil), before: state, after: nil)
-        case (let spec?, let state?):
+        case (var spec?, let state?):
             guard let observed else {
                 return Change(address: address, action: .create, reason: .drifted("recorded in state but not running"),
                               attributes: diff(before: [:], after: spec.attributes, spec: spec), before: state, after: spec)
@@ -46,12 +48,15 @@ public enum Planner {
             var current = state.attributes
             var drifted: [String] = []
             for (path, value) in observed.attributes where state.attributes[path] != value {
-                drifted.append(path)
                 current[path] = value
+                if !owned.contains(path) { drifted.append(path) }
             }
-            for path in state.attributes.keys where observed.attributes[path] == nil && isObservable(path, spec: spec) {
+            for path in state.attributes.keys where observed.attributes[path] == nil && spec.observablePaths.contains(path) {
                 drifted.append(path)
                 current[path] = nil
+            }
+            for path in owned where spec.attributes[path] != nil {
+                if let value = current[path] { spec.attributes[path] = value }
             }
             let attributes = diff(before: current, after: spec.attributes, spec: spec)
             guard !attributes.isEmpty else { return nil }
@@ -65,15 +70,6 @@ public enum Planner {
             return Change(address: address, action: .update, reason: reason, attributes: attributes, before: state, after: spec)
         case (nil, nil):
             return nil
-        }
-    }
-
-    /// Attributes a provider reports when it observes; a recorded one it no longer reports has gone.
-    static func isObservable(_ path: String, spec: ResourceSpec) -> Bool {
-        switch spec.body {
-        case .endpoint: return path.hasPrefix("variants.")
-        case .function: return path == "code_sha256"
-        case .model, .stage, .apiKey, .usagePlan: return false
         }
     }
 

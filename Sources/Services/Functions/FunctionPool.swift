@@ -74,11 +74,13 @@ final class Worker: @unchecked Sendable {
 /// and turns errors, timeouts and crashes into Lambda's answers. A configuration change builds a
 /// new pool; the old one retires (busy workers finish their event, then stop).
 final class FunctionPool: @unchecked Sendable {
-    let config: FunctionConfiguration
+    /// The configuration the pool was made for: what its workers run never changes.
+    let initial: FunctionConfiguration
     let arn: String
     let directory: String
     let group: EventLoopGroup
-    let spawner: ProcessSpawner
+    /// Starts a worker process: program, arguments, environment, working directory, log path.
+    let spawn: @Sendable (String, [String], [String: String], String?, String) async throws -> Int32
     /// Tells the host which pool a worker's process belongs to (for exit reports).
     let register: @Sendable (Int32, FunctionPool?) -> Void
     let environment: [String: String]
@@ -86,6 +88,8 @@ final class FunctionPool: @unchecked Sendable {
     let arguments: [String]
 
     private let lock = NIOLock()
+    /// The limits now in force (concurrency, timeout, async settings): changed in place.
+    private var current: FunctionConfiguration
     private var workers: [Worker] = []
     private var queue: [Invocation] = []
     private var inflight = 0
@@ -104,13 +108,16 @@ final class FunctionPool: @unchecked Sendable {
     let throttles = ManagedAtomic<UInt64>(0)
     let timeouts = ManagedAtomic<UInt64>(0)
 
-    init(config: FunctionConfiguration, arn: String, directory: String, group: EventLoopGroup, spawner: ProcessSpawner,
-         program: String, arguments: [String], environment: [String: String], register: @escaping @Sendable (Int32, FunctionPool?) -> Void) {
-        self.config = config
+    init(config: FunctionConfiguration, arn: String, directory: String, group: EventLoopGroup,
+         program: String, arguments: [String], environment: [String: String],
+         spawn: @escaping @Sendable (String, [String], [String: String], String?, String) async throws -> Int32,
+         register: @escaping @Sendable (Int32, FunctionPool?) -> Void) {
+        self.initial = config
+        self.current = config
         self.arn = arn
         self.directory = directory
         self.group = group
-        self.spawner = spawner
+        self.spawn = spawn
         self.program = program
         self.arguments = arguments
         self.environment = environment
@@ -119,20 +126,48 @@ final class FunctionPool: @unchecked Sendable {
 
     // MARK: starting
 
+    /// The limits now in force.
+    var config: FunctionConfiguration { lock.withLock { current } }
+
+    /// Whether a worker is running an event.
+    var hasBusyWorkers: Bool { lock.withLock { workers.contains { $0.state == .busy } } }
+
     /// Starts the provisioned workers and waits until each asks for its first event; nil when
     /// they are warm, else why they are not.
     func start() async -> String? {
         let n = config.provisionedConcurrency
-        guard n > 0 else { return nil }
+        return n > 0 ? await warm(spawning: n, until: n) : nil
+    }
+
+    /// Takes new limits in place: provisions more workers (warm before this returns), or stops
+    /// idle workers beyond a lower reserved concurrency (busy ones stop when they finish).
+    func reconfigure(_ new: FunctionConfiguration) async -> String? {
+        let (grow, surplus): (Int, [Worker]) = lock.withLock {
+            current = new
+            let alive = workers.filter { $0.state != .dead && !$0.retiring }
+            var surplus: [Worker] = []
+            if alive.count > new.reservedConcurrency {
+                surplus = Array(alive.filter { $0.state == .idle }.prefix(alive.count - new.reservedConcurrency))
+                for w in surplus { w.retiring = true; w.waiting = nil }
+            }
+            return (max(0, new.provisionedConcurrency - alive.count), surplus)
+        }
+        for w in surplus where w.pid > 0 { kill(w.pid, SIGTERM) }
+        return grow > 0 ? await warm(spawning: grow, until: new.provisionedConcurrency) : nil
+    }
+
+    /// Spawns `k` workers and waits until `target` workers are ready.
+    private func warm(spawning k: Int, until target: Int) async -> String? {
+        let initTimeout = config.initTimeout
         let outcome: String? = await withCheckedContinuation { continuation in
             let once = NIOLockedValueBox(false)
             let finish: (String?) -> Void = { result in
                 if once.withLockedValue({ let first = !$0; $0 = true; return first }) { continuation.resume(returning: result) }
             }
-            lock.withLock { warmWaiters.append((n, finish)) }
-            for _ in 0..<n { spawnWorker() }
-            group.next().scheduleTask(in: .nanoseconds(Int64(config.initTimeout * 1e9))) {
-                finish("\(n) provisioned worker(s) did not become ready within \(formatSeconds(self.config.initTimeout))")
+            lock.withLock { warmWaiters.append((target, finish)) }
+            for _ in 0..<k { spawnWorker() }
+            group.next().scheduleTask(in: .nanoseconds(Int64(initTimeout * 1e9))) {
+                finish("\(k) provisioned worker(s) did not become ready within \(formatSeconds(initTimeout))")
             }
         }
         return outcome
@@ -143,8 +178,8 @@ final class FunctionPool: @unchecked Sendable {
     func spawnWorker() -> Worker? {
         let worker: Worker = lock.withLock {
             counter += 1
-            let w = Worker(id: "\(config.name)-\(config.codeSHA256.prefix(6))-\(counter)", pool: self,
-                           logPath: "\(directory)/logs/functions.\(config.name)/\(config.codeSHA256.prefix(12))-\(counter).log")
+            let w = Worker(id: "\(initial.name)-\(initial.codeSHA256.prefix(6))-\(counter)", pool: self,
+                           logPath: "\(directory)/logs/functions.\(initial.name)/\(initial.codeSHA256.prefix(12))-\(counter).log")
             workers.append(w)
             return w
         }
@@ -169,8 +204,7 @@ final class FunctionPool: @unchecked Sendable {
         worker.logFD = open(worker.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         Task {
             do {
-                let pid = try await spawner.spawn(program, arguments: arguments, environment: env, workingDirectory: config.workingDirectory,
-                                                  logPath: worker.logPath)
+                let pid = try await spawn(program, arguments, env, initial.workingDirectory, worker.logPath)
                 let alive: Bool = lock.withLock {
                     worker.pid = pid
                     return worker.state != .dead && !worker.retiring
@@ -196,6 +230,12 @@ final class FunctionPool: @unchecked Sendable {
                 warmed = warmedWaiters()
             }
             if worker.retiring || retired {
+                stop = true
+                return nil
+            }
+            // Fewer may run at once since the pool was re-configured: this one stops.
+            if queue.isEmpty, workers.filter({ $0.state != .dead && !$0.retiring }).count > current.reservedConcurrency {
+                worker.retiring = true
                 stop = true
                 return nil
             }
@@ -231,12 +271,12 @@ final class FunctionPool: @unchecked Sendable {
         worker.current = inv
         worker.invocations += 1
         inv.startNanos = DispatchTime.now().uptimeNanoseconds
-        inv.deadlineEpochMs = Int64((Date().timeIntervalSince1970 + config.timeout) * 1000)
+        inv.deadlineEpochMs = Int64((Date().timeIntervalSince1970 + current.timeout) * 1000)
         if worker.logFD >= 0 {
             inv.logOffset = lseek(worker.logFD, 0, SEEK_END)
             writeLog(worker, "START RequestId: \(inv.requestID) Version: $LATEST\n")
         }
-        let timeout = config.timeout
+        let timeout = current.timeout
         inv.timer = group.next().scheduleTask(in: .nanoseconds(Int64(timeout * 1e9))) { [weak self] in
             self?.timedOut(inv, worker: worker)
         }
@@ -278,7 +318,7 @@ final class FunctionPool: @unchecked Sendable {
         let ms = Double(DispatchTime.now().uptimeNanoseconds - inv.startNanos) / 1e6
         var text = ""
         if let status { text += status + "\n" }
-        text += "END RequestId: \(inv.requestID)\nREPORT RequestId: \(inv.requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(config.memoryMB) MB\tMax Memory Used: 0 MB\t\n"
+        text += "END RequestId: \(inv.requestID)\nREPORT RequestId: \(inv.requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(initial.memoryMB) MB\tMax Memory Used: 0 MB\t\n"
         writeLog(worker, text)
         return worker.logPath
     }
@@ -295,14 +335,14 @@ final class FunctionPool: @unchecked Sendable {
     func invoke(_ inv: Invocation) {
         invocations.wrappingIncrement(ordering: .relaxed)
         var deliver: ((Invocation) -> Void)?
-        var spawn = false
+        var grow = false
         var refused: InvocationResult?
         lock.withLock {
             if retired {
-                refused = .unavailable("function \(config.name) is being replaced; retry")
+                refused = .unavailable("function \(initial.name) is being replaced; retry")
                 return
             }
-            guard inflight < config.reservedConcurrency else {
+            guard inflight < current.reservedConcurrency else {
                 refused = .throttled
                 return
             }
@@ -320,7 +360,7 @@ final class FunctionPool: @unchecked Sendable {
             queue.append(inv)
             let comingSoon = workers.filter { $0.state == .starting || $0.state == .finishing }.count
             let alive = workers.filter { $0.state != .dead }.count
-            spawn = queue.count > comingSoon && alive < config.reservedConcurrency
+            grow = queue.count > comingSoon && alive < current.reservedConcurrency
         }
         if let refused {
             if case .throttled = refused { throttles.wrappingIncrement(ordering: .relaxed) }
@@ -329,7 +369,7 @@ final class FunctionPool: @unchecked Sendable {
             return
         }
         if let deliver { deliver(inv) }
-        if spawn { spawnWorker() }
+        if grow { spawnWorker() }
     }
 
     func timedOut(_ inv: Invocation, worker: Worker) {
@@ -390,7 +430,7 @@ final class FunctionPool: @unchecked Sendable {
                 }
             }
             let alive = workers.count
-            replace = failQueued.isEmpty && (alive < config.provisionedConcurrency || queue.count > workers.filter { $0.state == .starting }.count)
+            replace = failQueued.isEmpty && (alive < current.provisionedConcurrency || queue.count > workers.filter { $0.state == .starting }.count)
                 && initFailures < 3
             return worker.initError
         }
@@ -460,7 +500,7 @@ final class FunctionPool: @unchecked Sendable {
     }
 
     func status() -> [WorkerStatus] {
-        lock.withLock { workers.map { WorkerStatus(id: $0.id, pid: $0.pid, state: $0.state.rawValue, invocations: $0.invocations) } }
+        lock.withLock { workers.map { WorkerStatus(id: $0.id, pid: $0.pid, state: WorkerStatus.State(rawValue: $0.state.rawValue) ?? .dead, invocations: $0.invocations) } }
     }
 
     func logTail(_ path: String) -> String {

@@ -195,6 +195,10 @@ final class GatewayState: @unchecked Sendable {
     private var buckets: [String: Bucket] = [:]
     private var quotas: [String: QuotaCounter] = [:]
     private let quotaDirty = ManagedAtomic<Bool>(false)
+    /// Asks the host's supervisor for an early look; set once, when the host wires its services.
+    var wake = Wake.none
+    /// When quota counts were last written, on the host's clock.
+    let lastQuotaSave = NIOLockedValueBox(Date.distantPast)
     let accessLog: AccessLog
     let quotaPath: String
 
@@ -203,8 +207,11 @@ final class GatewayState: @unchecked Sendable {
         var used: Int
     }
 
-    init(directory: String) {
+    let clock: any HostClock
+
+    init(directory: String, clock: any HostClock = EnvironmentClock()) {
         self.directory = directory
+        self.clock = clock
         // Under data/: destroy removes it with the environment.
         try? FileManager.default.createDirectory(atPath: directory + "/data/gateway", withIntermediateDirectories: true)
         quotaPath = directory + "/data/gateway/quota.json"
@@ -212,14 +219,6 @@ final class GatewayState: @unchecked Sendable {
         if let data = FileManager.default.contents(atPath: quotaPath), let saved = try? JSONDecoder().decode([String: QuotaCount].self, from: data) {
             quotas = saved.mapValues(QuotaCounter.init)
         }
-        let thread = Thread { [weak self] in
-            while let self {
-                usleep(200_000)
-                self.saveQuotas()
-            }
-        }
-        thread.name = "mlgw-gateway-quota"
-        thread.start()
     }
 
     var snapshot: GatewaySnapshot { current.withLockedValue { $0 } }
@@ -320,23 +319,24 @@ final class GatewayState: @unchecked Sendable {
     // MARK: throttling and quotas
 
     /// Counts a request against the key's quota; false when the period's quota is used up.
-    func countQuota(_ quota: QuotaCounter, limit: Int, period: String) -> Bool {
-        let ok = quota.take(limit: limit, period: periods.current(period))
-        if ok { quotaDirty.store(true, ordering: .relaxed) }
+    func countQuota(_ quota: QuotaCounter, limit: Int, period: QuotaPeriod) -> Bool {
+        let ok = quota.take(limit: limit, period: periods.current(period, now: clock.now()))
+        // The first count since the last save asks the supervisor for a look, which saves it.
+        if ok, !quotaDirty.exchange(true, ordering: .relaxed) { wake() }
         return ok
     }
 
     let periods = PeriodClock()
 
     /// `2026-11-26`, `2026-W48` or `2026-11`, in UTC.
-    static func periodID(_ period: String, at date: Date) -> String {
+    static func periodID(_ period: QuotaPeriod, at date: Date) -> String {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .weekOfYear, .yearForWeekOfYear], from: date)
         switch period {
-        case "week": return String(format: "%04d-W%02d", c.yearForWeekOfYear ?? 0, c.weekOfYear ?? 0)
-        case "month": return String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
-        default: return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        case .week: return String(format: "%04d-W%02d", c.yearForWeekOfYear ?? 0, c.weekOfYear ?? 0)
+        case .month: return String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
+        case .day: return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
         }
     }
 
@@ -348,6 +348,9 @@ final class GatewayState: @unchecked Sendable {
         if FileManager.default.createFile(atPath: temp, contents: data) { rename(temp, quotaPath) }
     }
 
+    /// Whether any key counts against a quota.
+    var hasQuotas: Bool { configLock.withLock { !quotas.isEmpty } }
+
     func shutdown() {
         saveQuotas()
         accessLog.close()
@@ -358,7 +361,7 @@ final class GatewayState: @unchecked Sendable {
     func describe(into s: inout EnvironmentSnapshot) {
         configLock.withLock {
             s.stages = stageConfigs.keys.sorted().map { stageConfigs[$0]! }
-            s.apiKeys = keyConfigs.keys.sorted()
+            s.apiKeys = keyConfigs.keys.sorted().map { keyConfigs[$0]! }
             s.usagePlans = planConfigs.keys.sorted().map { planConfigs[$0]! }
             s.routes = routeMetrics.keys.sorted().compactMap { key in
                 let m = routeMetrics[key]!
@@ -400,19 +403,18 @@ final class GatewayState: @unchecked Sendable {
 /// The current quota period's id (day, week, month in UTC), recomputed once per UTC day.
 final class PeriodClock: @unchecked Sendable {
     private let lock = NIOLock()
-    private var day = -1
-    private var ids: [String: String] = [:]
+    private var day = Int.min
+    private var ids: [QuotaPeriod: String] = [:]
 
-    func current(_ period: String) -> String {
-        let today = Int(Date().timeIntervalSince1970 / 86_400)
+    func current(_ period: QuotaPeriod, now: Date) -> String {
+        let today = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
         return lock.withLock {
             if today != day {
                 let date = Date(timeIntervalSince1970: Double(today) * 86_400 + 1)
-                ids = ["day": GatewayState.periodID("day", at: date), "week": GatewayState.periodID("week", at: date),
-                       "month": GatewayState.periodID("month", at: date)]
+                for p in QuotaPeriod.allCases { ids[p] = GatewayState.periodID(p, at: date) }
                 day = today
             }
-            return ids[period] ?? ids["day"]!
+            return ids[period]!
         }
     }
 }

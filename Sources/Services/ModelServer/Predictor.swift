@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Foundation
 
 /// A built-in runtime's loaded model: rows of features in, `outputsPerRow` numbers out per row.
@@ -20,13 +21,18 @@ extension Predictor {
 
 /// The built-in runtimes by name.
 public enum Runtimes {
-    public static let names = ["linear", "xgboost"]
-
-    public static func load(runtime: String, path: String) throws -> any Predictor {
+    public static func load(_ runtime: ModelRuntime, path: String) throws -> any Predictor {
         switch runtime {
-        case "linear": return try LinearModel.load(path: path)
-        case "xgboost": return try XGBoostModel.load(path: path)
-        default: throw LinearModel.LoadError(description: "runtime '\(runtime)' is not built in; use one of: \(names.joined(separator: ", "))")
+        case .linear: return try LinearModel.load(path: path)
+        case .xgboost: return try XGBoostModel.load(path: path)
         }
+    }
+
+    /// By name, as the `serve` subcommands take it.
+    public static func load(runtime: String, path: String) throws -> any Predictor {
+        guard let r = ModelRuntime(rawValue: runtime) else {
+            throw LinearModel.LoadError(description: "runtime '\(runtime)' is not built in; use one of: \(ModelRuntime.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return try load(r, path: path)
     }
 }

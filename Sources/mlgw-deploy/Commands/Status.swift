@@ -40,62 +40,14 @@ struct Status: AsyncParsableCommand {
         }
         let now = Date().timeIntervalSince1970
         Console.out("environment '\(options.env)' of stack '\(loaded.stack.name)': host pid \(snapshot.pid), up \(uptime(now - snapshot.startedAt)), aws url http://127.0.0.1:\(snapshot.awsPort)\n")
-        var rows: [[String]] = [["RESOURCE", "VARIANT", "INSTANCE", "PID", "PORT", "STATE", "RESTARTS", "UPTIME"]]
-        for m in snapshot.models {
-            rows.append(["models.\(m.name)", "-", "-", "-", "-", "registered", "-", "-"])
+        // Every kind adds its own rows and sections (Providers' handlers): none is left out.
+        let (rows, sections) = LocalProvider.status(of: snapshot, now: now)
+        table([["RESOURCE", "VARIANT", "INSTANCE", "PID", "PORT", "STATE", "RESTARTS", "UPTIME"]] + rows)
+        for section in sections {
+            Console.out("\n" + section.title)
+            if !section.rows.isEmpty { table(section.rows) }
+            for line in section.lines { Console.out(line) }
         }
-        for e in snapshot.endpoints {
-            for v in e.variants {
-                for i in v.instances {
-                    rows.append(["endpoints.\(e.name)", "\(v.name) (w=\(formatNumber(v.weight)))", i.id, String(i.pid), String(i.port),
-                                 i.state.rawValue + (i.lastExit.map { i.restarts > 0 ? " (last: \($0))" : "" } ?? ""),
-                                 String(i.restarts), uptime(now - i.startedAt)])
-                }
-            }
-        }
-        for f in snapshot.functions ?? [] {
-            for w in f.workers {
-                rows.append(["functions.\(f.name)", "-", w.id, String(w.pid), "-", w.state, "-", "-"])
-            }
-            if f.workers.isEmpty { rows.append(["functions.\(f.name)", "-", "-", "-", "-", "no workers (start on demand)", "-", "-"]) }
-        }
-        table(rows)
-        if let functions = snapshot.functions, !functions.isEmpty {
-            Console.out("\nfunctions (Lambda Invoke at http://127.0.0.1:\(snapshot.awsPort)):")
-            var fRows: [[String]] = [["FUNCTION", "INVOCATIONS", "ERRORS", "TIMEOUTS", "THROTTLES", "ASYNC QUEUED", "ASYNC FAILED"]]
-            for f in functions {
-                fRows.append([f.name, String(f.invocations), String(f.errors), String(f.timeouts), String(f.throttles), String(f.asyncQueued), String(f.asyncFailed)])
-            }
-            table(fRows)
-        }
-        if let routes = snapshot.routes, !routes.isEmpty {
-            Console.out("\ngateway routes (http://127.0.0.1:\(snapshot.gatewayPort ?? 0)/STAGE/...):")
-            var rRows: [[String]] = [["STAGE", "ROUTE", "REQUESTS", "4XX", "5XX", "P50", "P99"]]
-            for r in routes {
-                rRows.append([r.stage, r.route, String(r.requests), String(r.errors4xx), String(r.errors5xx),
-                              r.latencyMs.p50.map { String(format: "%.2f ms", $0) } ?? "-", r.latencyMs.p99.map { String(format: "%.2f ms", $0) } ?? "-"])
-            }
-            table(rRows)
-        }
-        for e in snapshot.endpoints {
-            for v in e.variants {
-                guard let r = v.rollout else { continue }
-                let where_ = r.step.map { "step \($0 + 1) of \(r.config.steps.count), " } ?? ""
-                Console.out("\nrollout of endpoints.\(e.name) variant '\(v.name)': \(r.state.replacingOccurrences(of: "_", with: " ")), \(where_)\(formatNumber(r.share))% of traffic")
-                if let reason = r.reason { Console.out("  why: \(reason)") }
-                for h in r.history { Console.out("  \(h)") }
-            }
-        }
-        let traffic = snapshot.endpoints.flatMap { e in e.variants.compactMap { v in v.metrics.map { (e.name, v.name, $0) } } }
-        guard !traffic.isEmpty else { return }
-        Console.out("\ntraffic since the endpoint was created (Prometheus: http://127.0.0.1:\(snapshot.awsPort)/metrics):")
-        var metricRows: [[String]] = [["ENDPOINT", "VARIANT", "INVOCATIONS", "4XX", "5XX", "MODEL ERRORS", "MODEL LATENCY", "OVERHEAD"]]
-        for (e, v, m) in traffic {
-            metricRows.append([e, v, String(m.invocations), String(m.errors4xx), String(m.errors5xx), String(m.modelErrors),
-                               m.meanModelLatencyMs.map { String(format: "%.3f ms", $0) } ?? "-",
-                               m.meanOverheadLatencyMs.map { String(format: "%.3f ms", $0) } ?? "-"])
-        }
-        table(metricRows)
     }
 
     func table(_ rows: [[String]]) {
@@ -104,13 +56,4 @@ struct Status: AsyncParsableCommand {
             Console.out(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
     }
-
-    func uptime(_ seconds: Double) -> String {
-        let s = Int(max(0, seconds))
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-        return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
-    }
-
-    func formatNumber(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 }

@@ -10,8 +10,12 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         let loaded = try StackLoading.load(options)
         let s = loaded.stack
-        let models = s.resources.filter { $0.address.kind == .model }.count
-        let endpoints = s.resources.filter { $0.address.kind == .endpoint }.count
-        Console.out("stack '\(s.name)' is valid: \(models) model\(models == 1 ? "" : "s"), \(endpoints) endpoint\(endpoints == 1 ? "" : "s"), \(s.outputs.count) output\(s.outputs.count == 1 ? "" : "s")")
+        // One count per kind the stack declares, in kind order, from the kinds' own names.
+        var counts = ResourceKind.allCases.compactMap { kind -> String? in
+            let n = s.resources.filter { $0.kind == kind }.count
+            return n == 0 ? nil : "\(n) \(kind.singular)\(n == 1 ? "" : "s")"
+        }
+        counts.append("\(s.outputs.count) output\(s.outputs.count == 1 ? "" : "s")")
+        Console.out("stack '\(s.name)' is valid: \(counts.joined(separator: ", "))")
     }
 }

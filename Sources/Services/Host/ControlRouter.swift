@@ -1,0 +1,60 @@
+import EnvironmentAPI
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The host's side of the control table: each service registers the PUT and DELETE of the
+/// collections it owns, with their typed configuration and status; the router decodes, calls and
+/// encodes. A collection nobody registered answers 404.
+final class ControlRouter: @unchecked Sendable {
+    private struct Entry {
+        var put: @Sendable (Data, String) async throws -> Data
+        var delete: @Sendable (String) async -> Void
+    }
+
+    private let lock = NIOLock()
+    private var entries: [ControlCollection: Entry] = [:]
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    func on<C: ControlConfiguration>(_ type: C.Type, put: @escaping @Sendable (C) async throws -> C.Status,
+                                     delete: @escaping @Sendable (String) async -> Void) {
+        let entry = Entry(put: { body, name in
+            var configuration = try JSONDecoder().decode(C.self, from: body)
+            // The path names the resource; the body cannot put it somewhere else.
+            configuration.name = name
+            return try Self.encoder.encode(try await put(configuration))
+        }, delete: delete)
+        lock.withLock { entries[C.collection] = entry }
+    }
+
+    /// The collections some service registered.
+    var collections: Set<ControlCollection> { lock.withLock { Set(entries.keys) } }
+
+    /// PUT or DELETE of `/_control/COLLECTION/NAME`; nil when no registered collection matches.
+    func handle(method: String, path: String, body: Data) async -> (status: Int, body: Data)? {
+        guard let (collection, name) = ControlCollection.parse(path), let entry = lock.withLock({ entries[collection] }) else { return nil }
+        do {
+            switch method {
+            case "PUT":
+                return (200, try await entry.put(body, name))
+            case "DELETE":
+                await entry.delete(name)
+                return (200, try Self.encoder.encode(ControlAcknowledgement(applied: name)))
+            default:
+                return (405, Self.error(ControlError(message: "\(collection.rawValue) take PUT or DELETE, not \(method)", terminal: true)))
+            }
+        } catch let error as ControlError {
+            return (error.terminal ? 422 : 503, Self.error(error))
+        } catch let error as DecodingError {
+            return (400, Self.error(ControlError(message: "bad \(collection.rawValue) configuration for '\(name)': \(error)", terminal: true)))
+        } catch {
+            return (503, Self.error(ControlError(message: "\(error)", terminal: false)))
+        }
+    }
+
+    static func error(_ e: ControlError) -> Data { (try? encoder.encode(e)) ?? Data("{}".utf8) }
+}

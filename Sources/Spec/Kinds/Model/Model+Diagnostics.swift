@@ -1,0 +1,21 @@
+import EnvironmentAPI
+
+// Every message about models, in one place.
+extension Diagnostic {
+    static func runtimeAndCommand(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) has both 'runtime' and 'command'",
+                   hint: "use 'runtime' + 'artifact' for a built-in runtime, or 'command' for your own server, not both")
+    }
+    static func unknownRuntime(_ text: String, of what: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "unknown runtime '\(printable(text))' for \(what)",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "use one of: \(ModelRuntime.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    static func artifactWithoutRuntime(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'artifact' of \(what) only goes with a built-in 'runtime'",
+                   hint: "pass your server its files through 'environment' (paths relative to the stack file work)")
+    }
+    static func serverOnlyKey(_ key: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'\(key)' of \(what) only goes with a server 'command'",
+                   hint: "a built-in runtime serves its artifact as it is; remove '\(key)'")
+    }
+}
