@@ -54,6 +54,10 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: ["Spec"]),
         // Golden files are found through #filePath, so MLGW_RECORD=1 can rewrite them in place.
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec"], exclude: ["Fixtures"]),
+        // Across layers: every kind is registered in each (Spec, Providers, the host's services),
+        // and observing what a kind's configuration runs gives back the attributes it planned.
+        .testTarget(name: "KindTests", dependencies: ["Spec", "Reconciler", "Providers", "Services", "EnvironmentAPI",
+                                                      .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(
             name: "ServicesTests",
             dependencies: ["Services", "EnvironmentAPI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Atomics", package: "swift-atomics"),

@@ -123,11 +123,13 @@ extension Diagnostic {
         Diagnostic(at: loc, "reference to undeclared '\(ref)'",
                    hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it, or fix the name")
     }
-    static func outOfRange(_ what: String, value: Double, range: ValueRange, at loc: SourceLocation?) -> Diagnostic {
+    /// `written`: the value as the stack wrote it, when that says more than the number (`1e300m`).
+    static func outOfRange(_ what: String, value: Double, range: ValueRange, written: String? = nil, at loc: SourceLocation?) -> Diagnostic {
+        let found = written.map { printable($0) } ?? range.show(value)
         if case .inclusive(0) = range.lower, value < 0 {
-            return Diagnostic(at: loc, "\(what) must not be negative, found \(range.show(value))", hint: "use a value \(range.description)")
+            return Diagnostic(at: loc, "\(what) must not be negative, found \(found)", hint: "use a value \(range.description)")
         }
-        return Diagnostic(at: loc, "\(what) must be \(range.description), found \(range.show(value))", hint: "use a value \(range.description)")
+        return Diagnostic(at: loc, "\(what) must be \(range.description), found \(found)", hint: "use a value \(range.description)")
     }
     static func notFinite(_ what: String, found: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "\(what) must be a finite number, found \(printable(found))",

@@ -234,6 +234,15 @@ enum ExpressionParser {
             if c.isNumber, tokens.last != .dot {
                 var j = i
                 while j < chars.count, chars[j].isNumber || chars[j] == "." { j += 1 }
+                // An exponent: 1e300, 2.5E-3.
+                if j < chars.count, chars[j] == "e" || chars[j] == "E" {
+                    var k = j + 1
+                    if k < chars.count, chars[k] == "+" || chars[k] == "-" { k += 1 }
+                    if k < chars.count, chars[k].isNumber {
+                        while k < chars.count, chars[k].isNumber { k += 1 }
+                        j = k
+                    }
+                }
                 guard let n = Double(String(chars[i..<j])) else { throw ExpressionError(message: "bad number '\(String(chars[i..<j]))'") }
                 tokens.append(.number(n))
                 i = j

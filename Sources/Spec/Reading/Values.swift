@@ -119,7 +119,9 @@ extension NodeReader {
             return nil
         }
         guard range.contains(value) else {
-            error(.outOfRange(what, value: value, range: range, at: loc))
+            // A duration is shown as written: "1e300m" says more than "1.7e+298h".
+            let shown = range.unit == "s" && !written.contains("${") && Self.plainNumber(written) == nil ? written : nil
+            error(.outOfRange(what, value: value, range: range, written: shown, at: loc))
             return nil
         }
         return value

@@ -1,0 +1,154 @@
+import EnvironmentAPI
+import Foundation
+import NIOPosix
+import Providers
+import Reconciler
+@testable import Services
+import Spec
+import Testing
+
+/// Files for tests: the artifacts and scripts the stack below names.
+struct Files: SpecFileSystem {
+    func sha256(ofFileAt absolutePath: String) -> String? {
+        absolutePath.hasSuffix(".json") || absolutePath.hasSuffix(".py") ? SHA256.hex(of: absolutePath) : nil
+    }
+    func isDirectory(_ absolutePath: String) -> Bool { absolutePath.hasSuffix("-models") }
+}
+
+/// Every kind, with the settings that make its attributes interesting.
+let everyKind = """
+stack: kinds
+variables:
+  key: {type: string, sensitive: true, default: abcdefghijklmnopqrstuvwxyz}
+models:
+  m1: {runtime: linear, artifact: m1.json}
+  m2: {runtime: xgboost, artifact: m2.json}
+  own: {command: [python3, serve.py], environment: {MODE: fast, URL: "${environment.aws_endpoint_url}"}, startup_timeout: 20s,
+        probe: {body: "1,2"}}
+endpoints:
+  weighted:
+    data_capture: {sample_percent: 50, capture: [input]}
+    variants:
+      a: {model: m1, weight: 3, instances: 2}
+      b: {model: m2, rollout: {steps: [10, 50, 100], bake: 30s, max_error_rate: 0.1, max_p99_latency: 50ms, min_requests: 5}}
+      s: {model: m1, shadow: {sample_percent: 25}}
+  many:
+    multi_model: {artifacts: per-customer-models, runtime: xgboost, cache: {models: 5, memory_mb: 64}}
+    instances: 2
+  served:
+    multi_model: {artifacts: per-customer-models, server: own}
+functions:
+  score: {runtime: python3, handler: fn.handler, timeout: 5s, memory: 256, provisioned_concurrency: 1,
+          async: {max_retries: 1, retry_delay: 2s, max_event_age: 1h}, environment: {ENDPOINT: "${endpoints.weighted.url}"}}
+gateway:
+  authorizers:
+    corp: {issuer: https://id.example.com, audiences: [api], jwks_file: jwks.json}
+  stages:
+    v1:
+      cors: {allow_origins: [https://app.example.com], max_age: 10m}
+      throttle: {rate: 100, burst: 200}
+      routes:
+        POST /score/{variant}: {endpoint: weighted, variant: {path: variant}, auth: api_key, throttle: {rate: 5}}
+        POST /fn: {function: score, payload: "1.0", auth: {jwt: corp, scopes: [score]}}
+        GET /ready: {mock: {status: 204}}
+  usage_plans:
+    standard: {throttle: {rate: 10}, quota: {limit: 1000, period: week}, routes: {"v1 POST /score/{variant}": {throttle: {rate: 1}}}}
+  api_keys:
+    ci: {value: "${var.key}", usage_plan: standard}
+"""
+
+func loadEveryKind() throws -> Stack {
+    let (stack, d) = StackLoader.load([StackSource(path: "kinds.yaml", absolutePath: "/k/kinds.yaml", text: everyKind)], files: Files())
+    return try #require(stack, "\(d.all.map(\.description))")
+}
+
+@Test func everyKindIsRegisteredInEveryLayer() async throws {
+    let kinds = Set(ResourceKind.allCases)
+    #expect(Set(LocalProvider.handledKinds) == kinds, "a kind without a handler in Providers")
+    #expect(LocalProvider.handledKinds.count == kinds.count, "a kind with two handlers")
+    for kind in ResourceKind.allCases {
+        #expect(kind.definition.kind == kind)
+        #expect(kind.definition.referenceableAttributes.contains("name"))
+    }
+    #expect(Set(ResourceKind.allCases.map(\.section)).count == kinds.count, "two kinds in one section")
+    // Each kind's section is in the schema editors and CI check stacks against.
+    let schema = try JSONSerialization.jsonObject(with: Data(StackSchema.json.utf8)) as! [String: Any]
+    let properties = schema["properties"] as! [String: Any]
+    for kind in ResourceKind.allCases {
+        var node = properties
+        for (i, key) in kind.section.enumerated() {
+            let next = try #require(node[key] as? [String: Any], "\(kind.section.joined(separator: ".")) is not in the schema")
+            node = i == kind.section.count - 1 ? next : (next["properties"] as? [String: Any] ?? [:])
+        }
+    }
+    // The host serves every collection the provider's handlers use, and no other.
+    let directory = NSTemporaryDirectory() + "mlgw-kinds-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let supervisor = Supervisor(clock: ManualClock())
+    let spawner = ProcessSpawner()
+    let models = ModelRegistry(directory: directory)
+    let services: [any EnvironmentService] = [
+        models,
+        EndpointService(directory: directory, table: RouteTable(), metrics: MetricsRegistry(), executable: "/bin/false", spawner: spawner,
+                        models: models, supervisor: supervisor),
+        FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor),
+        GatewayState(directory: directory),
+    ]
+    let router = ControlRouter()
+    for s in services { s.register(on: router) }
+    #expect(router.collections == Set(ControlCollection.allCases))
+    #expect(Set(LocalProvider.usedCollections) == Set(ControlCollection.allCases))
+    try await group.shutdownGracefully()
+}
+
+/// What a host running exactly the stack's configurations reports, kind by kind.
+func snapshot(running stack: Stack) -> EnvironmentSnapshot {
+    var s = EnvironmentSnapshot(pid: 1, awsPort: 1, startedAt: 0)
+    for r in stack.resources {
+        if let c = r.configuration(as: ModelRegistration.self) { s.models.append(c) }
+        if let c = r.configuration(as: EndpointConfiguration.self) { s.endpoints.append(EndpointStatus(name: c.name, configuration: c, variants: [])) }
+        if let c = r.configuration(as: FunctionConfiguration.self) {
+            s.functions.append(FunctionStatus(name: c.name, configuration: c, arn: "", workers: [], invocations: 0, errors: 0, throttles: 0,
+                                              timeouts: 0, asyncQueued: 0, asyncFailed: 0))
+        }
+        if let c = r.configuration(as: StageConfiguration.self) { s.stages.append(c) }
+        if let c = r.configuration(as: APIKeyConfiguration.self) { s.apiKeys.append(c) }
+        if let c = r.configuration(as: UsagePlanConfiguration.self) { s.usagePlans.append(c) }
+    }
+    return s
+}
+
+/// Desired and observed come from one definition: observing what each kind's configuration
+/// runs reports exactly the observable part of the attributes the stack planned with, so a
+/// no-op plan after an apply has nothing to say.
+@Test(arguments: ResourceKind.allCases)
+func observingARunningConfigurationGivesBackThePlannedAttributes(_ kind: ResourceKind) throws {
+    let stack = try loadEveryKind()
+    let observed = LocalProvider.observation(of: snapshot(running: stack))
+    let resources = stack.resources.filter { $0.kind == kind }
+    #expect(!resources.isEmpty, "the stack declares no \(kind.rawValue)")
+    for r in resources {
+        let seen = try #require(observed.resources[r.address], "\(r.address) is not observed")
+        #expect(seen.attributes == r.attributes.filter { r.observablePaths.contains($0.key) }, "\(r.address)")
+        #expect(!r.observablePaths.isEmpty, "\(r.address) reports nothing when observed")
+    }
+}
+
+@Test func aNoOpPlanAfterApplyingEveryKindHasNoChanges() throws {
+    let stack = try loadEveryKind()
+    var state = StackState(stack: stack.name, environment: stack.environment, lineage: "l")
+    for r in stack.resources { state.set(ResourceState(address: r.address, attributes: r.attributes, dependencies: r.dependencies)) }
+    let plan = Planner.plan(stack: stack, prior: state, observed: LocalProvider.observation(of: snapshot(running: stack)))
+    #expect(plan.changes.isEmpty, "\(plan.changes.map { "\($0.address): \($0.attributes.map(\.path))" })")
+}
+
+/// Saved plans carry the kinds' values and configurations; they read back as they were.
+@Test func resourceSpecsRoundTripThroughJSON() throws {
+    let stack = try loadEveryKind()
+    for r in stack.resources {
+        let back = try JSONDecoder().decode(ResourceSpec.self, from: JSONEncoder().encode(r))
+        #expect(back == r, "\(r.address)")
+    }
+}
