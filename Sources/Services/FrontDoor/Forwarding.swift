@@ -123,9 +123,9 @@ extension EndpointForwarding {
                 let uri = exchange.targetModel.map { "/models/\(percentEncoded($0))/invoke" } ?? "/invocations"
                 let upstreamHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers)
                 let channel = connection.channel
-                channel.write(NIOAny(HTTPClientRequestPart.head(upstreamHead)), promise: nil)
-                for part in requestBody { channel.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(part))), promise: nil) }
-                channel.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+                channel.write(HTTPClientRequestPart.head(upstreamHead), promise: nil)
+                for part in requestBody { channel.write(HTTPClientRequestPart.body(.byteBuffer(part)), promise: nil) }
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             }
         }
     }
@@ -146,9 +146,9 @@ extension EndpointForwarding {
                 headers.add(name: "content-length", value: String(body?.utf8.count ?? 0))
                 if body != nil { headers.add(name: "content-type", value: "application/json") }
                 let channel = connection.channel
-                channel.write(NIOAny(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers))), promise: nil)
-                if let body { channel.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil) }
-                channel.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+                channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)), promise: nil)
+                if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil) }
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             }
         }
     }
@@ -331,9 +331,9 @@ enum ShadowForwarding {
                     if let v = head.headers.first(name: name) { headers.add(name: name, value: v) }
                 }
                 let channel = connection.channel
-                channel.write(NIOAny(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/invocations", headers: headers))), promise: nil)
-                for part in body { channel.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(part))), promise: nil) }
-                channel.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+                channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/invocations", headers: headers)), promise: nil)
+                for part in body { channel.write(HTTPClientRequestPart.body(.byteBuffer(part)), promise: nil) }
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             }
         }
     }

@@ -64,6 +64,8 @@ extension FrontDoorHandler {
         case "RequestResponse":
             let tail = head.headers.first(name: "x-amz-log-type") == "Tail"
             let loop = context.eventLoop
+            // The answer is written on this connection's loop; the handler and its context never leave it.
+            let here = NIOLoopBound((handler: self, context: context), eventLoop: loop)
             let clientContext = head.headers.first(name: "x-amz-client-context")
             _ = functions.invoke(name, payload: payload, clientContext: clientContext.flatMap(Self.decodeBase64), requestID: requestID) { inv, result in
                 let log: String?
@@ -71,7 +73,7 @@ extension FrontDoorHandler {
                 case .success(_, let path?), .functionError(_, let path?): log = tail ? FunctionService.logTail(path: path, from: inv.logOffset) : nil
                 default: log = nil
                 }
-                loop.execute { self.lambdaAnswer(context, result, log: log, requestID: requestID, keepAlive: keepAlive, name: name) }
+                loop.execute { here.value.handler.lambdaAnswer(here.value.context, result, log: log, requestID: requestID, keepAlive: keepAlive, name: name) }
             }
         default:
             awsError(context, status: .badRequest, type: "InvalidParameterValueException",

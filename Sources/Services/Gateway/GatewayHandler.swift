@@ -178,8 +178,10 @@ final class GatewayHandler: ChannelInboundHandler, EndpointForwarding {
                 ? proxyEventV1(head, call, path: String(rawPath), query: query, params: params, claims: claims)
                 : proxyEventV2(head, call, path: String(rawPath), query: query, params: params, claims: claims)
             let loop = context.eventLoop
+            // The answer is written on this connection's loop; the handler and its context never leave it.
+            let here = NIOLoopBound((handler: self, context: context), eventLoop: loop)
             let invoked = services.functions.invoke(name, payload: ByteBuffer(bytes: event), requestID: requestID) { _, result in
-                loop.execute { self.gatewayFunctionAnswer(context, call, result, payload: payload, function: name, keepAlive: keepAlive) }
+                loop.execute { here.value.handler.gatewayFunctionAnswer(here.value.context, call, result, payload: payload, function: name, keepAlive: keepAlive) }
             }
             if !invoked {
                 gatewayFinish(context, call, .badGateway, message: "Bad Gateway: function \(name) is not deployed", keepAlive: keepAlive)
