@@ -101,7 +101,6 @@ final class GatewayHandler: ChannelInboundHandler, EndpointForwarding {
         gatewaySerial &+= 1
         gatewayPending = true
         var call = GatewayCall(serial: gatewaySerial, stage: stage, route: route, requestID: requestID, start: start, origin: origin)
-        self.call = call
         route.metrics.requests.wrappingIncrement(ordering: .relaxed)
         guard bodyLength <= stage.config.maxBodyBytes else {
             gatewayFinish(context, call, .payloadTooLarge, message: "Request Too Long", keepAlive: keepAlive)
@@ -119,7 +118,6 @@ final class GatewayHandler: ChannelInboundHandler, EndpointForwarding {
                 return
             }
             call.keyID = key.name
-            self.call = call
             if let bucket = key.routeBuckets.isEmpty ? key.bucket : key.routeBuckets[route.qualifiedKey] ?? key.bucket, !bucket.take() {
                 gatewayFinish(context, call, .tooManyRequests, message: "Too Many Requests", keepAlive: keepAlive)
                 return
@@ -157,6 +155,7 @@ final class GatewayHandler: ChannelInboundHandler, EndpointForwarding {
             return
         }
         call.integrationStart = DispatchTime.now().uptimeNanoseconds
+        // What an endpoint's answer is matched with (`relay`, `refuse`).
         self.call = call
         let serial = call.serial
         // The host checked the timeout when the stage was put; the clamp keeps a timer from trapping anyway.

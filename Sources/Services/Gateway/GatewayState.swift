@@ -322,7 +322,9 @@ final class GatewayState: @unchecked Sendable {
     func countQuota(_ quota: QuotaCounter, limit: Int, period: QuotaPeriod) -> Bool {
         let ok = quota.take(limit: limit, period: periods.current(period, now: clock.now()))
         // The first count since the last save asks the supervisor for a look, which saves it.
-        if ok, !quotaDirty.exchange(true, ordering: .relaxed) { wake() }
+        // Read first: while counts wait to be saved (most of the time under load) no event loop
+        // writes the shared flag, so its cache line is not bounced between cores.
+        if ok, !quotaDirty.load(ordering: .relaxed), !quotaDirty.exchange(true, ordering: .relaxed) { wake() }
         return ok
     }
 
