@@ -303,7 +303,7 @@ final class FunctionPool: @unchecked Sendable {
             errors.wrappingIncrement(ordering: .relaxed)
             var b = body
             if b.readableBytes == 0 {
-                b = ByteBuffer(string: "{\"errorMessage\":\"Unhandled\",\"errorType\":\(jsonString(errorType ?? "Unhandled"))}")
+                b = JSONBody.encode(LambdaErrorBody(errorType: errorType ?? "Unhandled", errorMessage: "Unhandled"))
             }
             inv.complete(.functionError(b, log: log))
         } else {
@@ -387,7 +387,7 @@ final class FunctionPool: @unchecked Sendable {
         let stamp = ISO8601DateFormatter.lambda.string(from: Date())
         let message = "\(stamp) \(inv.requestID) Task timed out after \(String(format: "%.2f", config.timeout)) seconds"
         let log = report(worker, inv, status: message)
-        inv.complete(.functionError(ByteBuffer(string: "{\"errorMessage\":\(jsonString(message))}"), log: log))
+        inv.complete(.functionError(JSONBody.encode(LambdaErrorBody(errorMessage: message)), log: log))
         // The worker's exit (reported by the reaper) starts a replacement when one is needed.
     }
 
@@ -419,7 +419,7 @@ final class FunctionPool: @unchecked Sendable {
             if wasStarting {
                 initFailures += 1
                 let failure = worker.initError
-                    ?? "{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\(jsonString("Runtime exited before it was ready: \(reason)"))}"
+                    ?? JSONBody.string(LambdaErrorBody(errorType: "Runtime.ExitError", errorMessage: "Runtime exited before it was ready: \(reason)"))
                 lastStartFailure = (failure, Date().timeIntervalSince1970)
                 failedWarm = warmWaiters.map(\.done)
                 warmWaiters = []
@@ -443,12 +443,12 @@ final class FunctionPool: @unchecked Sendable {
             inv.timer?.cancel()
             errors.wrappingIncrement(ordering: .relaxed)
             let code = exitStatus.map { ($0 & 0x7f) == 0 ? "exit status \(($0 >> 8) & 0xff)" : "signal: \($0 & 0x7f)" } ?? reason
-            let body = "{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\(jsonString("RequestId: \(inv.requestID) Error: Runtime exited with error: \(code)"))}"
+            let body = JSONBody.string(LambdaErrorBody(errorType: "Runtime.ExitError", errorMessage: "RequestId: \(inv.requestID) Error: Runtime exited with error: \(code)"))
             inv.complete(.functionError(ByteBuffer(string: body), log: worker.logPath))
         }
         for inv in failQueued {
             errors.wrappingIncrement(ordering: .relaxed)
-            let body = initError ?? "{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\(jsonString("Runtime exited before it was ready: \(reason)"))}"
+            let body = initError ?? JSONBody.string(LambdaErrorBody(errorType: "Runtime.ExitError", errorMessage: "Runtime exited before it was ready: \(reason)"))
             inv.complete(.functionError(ByteBuffer(string: body), log: worker.logPath))
         }
         if replace { spawnWorker() }

@@ -68,7 +68,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler {
     func accept(_ context: ChannelHandlerContext, _ keepAlive: Bool) {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
-        writeResponse(context, status: .accepted, headers: headers, body: ByteBuffer(string: "{\"status\":\"OK\"}"), keepAlive: keepAlive)
+        writeResponse(context, status: .accepted, headers: headers, body: JSONBody.encode(["status": "OK"]), keepAlive: keepAlive)
     }
 
     func notFound(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ keepAlive: Bool) {
@@ -79,6 +79,6 @@ final class RuntimeAPIHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         writeResponse(context, status: status, headers: headers,
-                      body: ByteBuffer(string: "{\"errorType\":\(jsonString(type)),\"errorMessage\":\(jsonString(message))}"), keepAlive: keepAlive)
+                      body: JSONBody.encode(LambdaErrorBody(errorType: type, errorMessage: message)), keepAlive: keepAlive)
     }
 }

@@ -171,6 +171,7 @@ public enum InferenceCodec {
 
     /// `{"predictions": [...]}`, with a list per row when there are several outputs per row.
     public static func formatJSON(_ predictions: [Double], perRow: Int = 1) -> String {
+        // Numbers only, formatted here: the model server's answer is on every request's path.
         if perRow == 1 { return "{\"predictions\":[" + predictions.map(number).joined(separator: ",") + "]}" }
         return "{\"predictions\":[" + rows(predictions, perRow).map { "[" + $0.map(number).joined(separator: ",") + "]" }.joined(separator: ",") + "]}"
     }

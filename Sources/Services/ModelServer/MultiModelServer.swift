@@ -108,9 +108,8 @@ final class MultiModelHandler: ChannelInboundHandler {
             return
         }
         if head.method == .GET, path == "/models" {
-            let list = cache.loadedNames.map { "{\"modelName\":\(jsonString($0))}" }.joined(separator: ",")
-            var b = context.channel.allocator.buffer(capacity: 64)
-            b.writeString("{\"models\":[\(list)],\"loads\":\(cache.loads),\"evictions\":\(cache.evictions),\"hits\":\(cache.hits),\"bytes\":\(cache.bytes)}")
+            let b = JSONBody.encode(ModelListing(models: cache.loadedNames.map { ModelListing.Loaded(modelName: $0) },
+                                                 loads: cache.loads, evictions: cache.evictions, hits: cache.hits, bytes: cache.bytes))
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/json")
             writeResponse(context, status: .ok, headers: headers, body: b, keepAlive: keepAlive)
@@ -144,4 +143,14 @@ final class MultiModelHandler: ChannelInboundHandler {
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         writeResponse(context, status: status, headers: headers, body: b, keepAlive: keepAlive)
     }
+}
+
+/// `GET /models` of the multi-model container API, with the cache's counters.
+struct ModelListing: Encodable {
+    struct Loaded: Encodable { var modelName: String }
+    var models: [Loaded]
+    var loads: Int
+    var evictions: Int
+    var hits: Int
+    var bytes: Int
 }
