@@ -161,7 +161,7 @@ extension Diagnostic {
         Diagnostic(at: loc, "value '\(value)' for variable '\(name)' is not a \(type)", hint: "pass a \(type), e.g. --var \(name)=\(type == "number" ? "10" : type == "bool" ? "true" : "text")")
     }
     static func expression(_ problem: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "invalid expression: \(problem)", hint: "expressions look like ${var.name}, ${100 - var.weight} or ${endpoints.NAME.url}")
+        Diagnostic(at: loc, "invalid expression: \(printable(problem, limit: 200))", hint: "expressions look like ${var.name}, ${100 - var.weight} or ${endpoints.NAME.url}")
     }
     static func sensitiveInResource(_ what: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "\(what) cannot come from a sensitive variable: resource attributes are shown in plans and kept in state",

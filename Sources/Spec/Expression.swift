@@ -188,10 +188,20 @@ public struct Template: Sendable, Hashable, Codable {
 enum ExpressionParser {
     enum Token: Equatable { case number(Double), string(String), name(String), dot, op(Character), open, close }
 
+    /// The most tokens one `${...}` may hold, and how deep its parentheses and unary minuses
+    /// may nest: the parser and evaluation recurse, so both are bounded.
+    public static let maxTokens = 1_000
+    public static let maxDepth = 64
+
     static func parse(_ source: String) throws(ExpressionError) -> Expression {
-        var tokens = try tokenize(source)[...]
+        let all = try tokenize(source)
+        guard all.count <= maxTokens else {
+            throw ExpressionError(message: "'${...}' holds \(all.count) tokens; at most \(maxTokens) are allowed (split it into variables)")
+        }
+        var tokens = all[...]
         guard !tokens.isEmpty else { throw ExpressionError(message: "empty '${}'") }
-        let e = try expression(&tokens)
+        var depth = 0
+        let e = try expression(&tokens, depth: &depth)
         if let extra = tokens.first { throw ExpressionError(message: "unexpected \(describe(extra)) in '\(source)'") }
         return e
     }
@@ -265,39 +275,51 @@ enum ExpressionParser {
         return tokens
     }
 
-    static func expression(_ t: inout ArraySlice<Token>) throws(ExpressionError) -> Expression {
-        var lhs = try term(&t)
+    static func expression(_ t: inout ArraySlice<Token>, depth: inout Int) throws(ExpressionError) -> Expression {
+        var lhs = try term(&t, depth: &depth)
         while let first = t.first, case .op(let c) = first, c == "+" || c == "-" {
             t.removeFirst()
-            lhs = .binary(c == "+" ? .add : .subtract, lhs, try term(&t))
+            lhs = .binary(c == "+" ? .add : .subtract, lhs, try term(&t, depth: &depth))
         }
         return lhs
     }
 
-    static func term(_ t: inout ArraySlice<Token>) throws(ExpressionError) -> Expression {
-        var lhs = try unary(&t)
+    static func term(_ t: inout ArraySlice<Token>, depth: inout Int) throws(ExpressionError) -> Expression {
+        var lhs = try unary(&t, depth: &depth)
         while let first = t.first, case .op(let c) = first, c == "*" || c == "/" {
             t.removeFirst()
-            lhs = .binary(c == "*" ? .multiply : .divide, lhs, try unary(&t))
+            lhs = .binary(c == "*" ? .multiply : .divide, lhs, try unary(&t, depth: &depth))
         }
         return lhs
     }
 
-    static func unary(_ t: inout ArraySlice<Token>) throws(ExpressionError) -> Expression {
-        if t.first == .op("-") {
-            t.removeFirst()
-            return .negate(try unary(&t))
+    /// One level deeper (a parenthesis, a unary minus), or an error past `maxDepth`.
+    static func deeper(_ depth: inout Int) throws(ExpressionError) {
+        depth += 1
+        guard depth <= maxDepth else {
+            throw ExpressionError(message: "'${...}' nests deeper than \(maxDepth) levels of parentheses or signs")
         }
-        return try primary(&t)
     }
 
-    static func primary(_ t: inout ArraySlice<Token>) throws(ExpressionError) -> Expression {
+    static func unary(_ t: inout ArraySlice<Token>, depth: inout Int) throws(ExpressionError) -> Expression {
+        if t.first == .op("-") {
+            t.removeFirst()
+            try deeper(&depth)
+            defer { depth -= 1 }
+            return .negate(try unary(&t, depth: &depth))
+        }
+        return try primary(&t, depth: &depth)
+    }
+
+    static func primary(_ t: inout ArraySlice<Token>, depth: inout Int) throws(ExpressionError) -> Expression {
         guard let token = t.popFirst() else { throw ExpressionError(message: "expression ends too early") }
         switch token {
         case .number(let n): return .number(n)
         case .string(let s): return .string(s)
         case .open:
-            let e = try expression(&t)
+            try deeper(&depth)
+            defer { depth -= 1 }
+            let e = try expression(&t, depth: &depth)
             guard t.popFirst() == .close else { throw ExpressionError(message: "missing ')'") }
             return e
         case .name(let first):

@@ -148,7 +148,7 @@ let validationCases: [ValidationCase] = [
         stack: demo
         models:
           m: {runtime: linear
-        """, expected: ["4:1: invalid YAML"]),
+        """, expected: ["3:6: invalid YAML: did not find expected ',' or '}' (parsing a flow mapping that starts here, found at 4:1)"]),
     ValidationCase(name: "sensitive variable in a resource attribute", yaml: validHeader + """
         variables:
           w: {type: number, default: 5, sensitive: true}

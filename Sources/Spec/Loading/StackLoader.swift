@@ -64,7 +64,7 @@ public enum StackLoader {
                     parsed.append((source, keys, gateway))
                 }
             } catch let error as YamlError {
-                diagnostics.append(yamlDiagnostic(error, file: source.path))
+                diagnostics.append(yamlDiagnostic(error, file: source.path, text: source.text))
             } catch {
                 diagnostics.append(.yamlSyntax("\(error)", at: SourceLocation(file: source.path, line: 1, column: 1)))
             }
@@ -245,19 +245,6 @@ public enum StackLoader {
         if let t = keys["health_timeout"],
            let seconds = reader.number(t.value, what: "'local.health_timeout' (seconds)", range: .positive(atMost: maxHealthTimeout)) {
             local.healthTimeoutSeconds = seconds
-        }
-    }
-
-    static func yamlDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return .yamlSyntax(problem, at: at(mark))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return Diagnostic(at: at(context.mark), "duplicate key \(duplicates.map { "'\(Diagnostic.printable($0))'" }.joined(separator: ", ")) in one mapping",
-                              hint: "remove or rename one of them")
-        default:
-            return .yamlSyntax(Diagnostic.printable("\(error)"), at: SourceLocation(file: file, line: 1, column: 1))
         }
     }
 

@@ -110,14 +110,16 @@ enum StackLoading {
                      variableFiles: [String]? = nil) throws -> LoadedStack {
         let sourcePaths = try paths ?? stackFiles(options.stack)
         var sources: [StackSource] = []
+        var diagnostics = Diagnostics()
         for path in sourcePaths {
             guard let data = FileManager.default.contents(atPath: path) else {
                 Console.err("error: cannot read stack file '\(path)'")
                 throw ExitCode(1)
             }
-            sources.append(StackSource(path: relativeToCurrent(path), absolutePath: path, text: String(decoding: data, as: UTF8.self)))
+            let (source, problem) = StackLoader.decode([UInt8](data), path: relativeToCurrent(path), absolutePath: path)
+            if let source { sources.append(source) }
+            if let problem { diagnostics.append(problem) }
         }
-        var diagnostics = Diagnostics()
         var inputs = VariableInputs(assignments: assignments ?? options.assignments, environment: ProcessInfo.processInfo.environment)
         for file in variableFiles ?? options.variableFiles {
             guard let data = FileManager.default.contents(atPath: file) else {
