@@ -51,7 +51,7 @@ let package = Package(
         ),
         // Times predictors without HTTP, for Benchmarks/xgboost_vs_python.py.
         .executableTarget(name: "mlgw-bench", dependencies: ["Services"], path: "Benchmarks/mlgw-bench"),
-        .testTarget(name: "SpecTests", dependencies: ["Spec"]),
+        .testTarget(name: "SpecTests", dependencies: ["Spec", "EnvironmentAPI"]),
         // Golden files are found through #filePath, so MLGW_RECORD=1 can rewrite them in place.
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec"], exclude: ["Fixtures"]),
         // Across layers: every kind is registered in each (Spec, Providers, the host's services),

@@ -1,3 +1,5 @@
+import EnvironmentAPI
+
 /// What Spec needs to know about files a stack names. The caller supplies it, so Spec itself does
 /// no file I/O and tests can pass a fake.
 public protocol SpecFileSystem: Sendable {
@@ -8,10 +10,14 @@ public protocol SpecFileSystem: Sendable {
     /// Regular files under a folder, recursively, as paths relative to it, sorted; hidden files
     /// and `__pycache__` are left out.
     func files(under absolutePath: String) -> [String]
+    /// Why a built-in runtime cannot serve the artifact at the path (read with the runtime's own
+    /// loader), or nil when it can.
+    func artifactProblem(at absolutePath: String, runtime: ModelRuntime) -> String?
 }
 
 extension SpecFileSystem {
     public func files(under absolutePath: String) -> [String] { [] }
+    public func artifactProblem(at absolutePath: String, runtime: ModelRuntime) -> String? { nil }
 
     /// One hash over every file under a folder: names and contents.
     public func sha256(ofDirectory absolutePath: String) -> String {

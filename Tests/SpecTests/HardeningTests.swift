@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Spec
 import Testing
 
@@ -100,4 +101,24 @@ func aFileThatIsNotUTF8IsAnErrorAtItsFirstBadByte(_ c: UTF8Case) throws {
 @Test func aFileTooLargeIsAnError() {
     let (source, problem) = StackLoader.decode([UInt8](repeating: 0x20, count: StackLoader.maxFileBytes + 1), path: "s.yaml", absolutePath: "/w/s.yaml")
     #expect(source == nil && problem?.summary.contains("more than the 16 MB") == true)
+}
+
+/// A file system whose runtime loader rejects one artifact, as the real one rejects a file that is
+/// not the runtime's format.
+struct RejectingFiles: SpecFileSystem {
+    func sha256(ofFileAt absolutePath: String) -> String? { absolutePath.hasSuffix(".json") ? SHA256.hex(of: absolutePath) : nil }
+    func isDirectory(_ absolutePath: String) -> Bool { false }
+    func artifactProblem(at absolutePath: String, runtime: ModelRuntime) -> String? {
+        absolutePath.hasSuffix("bad.json") ? "model artifact '\(absolutePath)' is not a linear model" : nil
+    }
+}
+
+@Test func anArtifactTheRuntimeCannotLoadIsAnErrorAtValidateNamingTheUsersFile() throws {
+    let yaml = "stack: demo\nmodels:\n  good: {runtime: linear, artifact: good.json}\n  m: {runtime: linear, artifact: ../art/bad.json}\n"
+    let (stack, d) = StackLoader.load([StackSource(path: "stack.yaml", absolutePath: "/w/stacks/stack.yaml", text: yaml)], files: RejectingFiles())
+    #expect(stack == nil)
+    let e = try #require(d.errors.first)
+    #expect(d.errors.count == 1)
+    #expect(e.location?.line == 4 && e.location?.column == 34)
+    #expect(e.summary == "artifact '../art/bad.json' of model 'm' cannot be served by runtime 'linear': model artifact '../art/bad.json' is not a linear model")
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import EnvironmentAPI
 import Foundation
 import Providers
 import Reconciler
+import Services
 import Spec
 
 /// Options every command that reads a stack shares.
@@ -60,6 +62,21 @@ func absolute(_ path: String) -> String {
 final class LocalFiles: SpecFileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var hashes: [String: String?] = [:]
+    /// What the runtime's loader said of each artifact, by runtime, path and content hash.
+    private var problems: [String: String?] = [:]
+
+    func artifactProblem(at absolutePath: String, runtime: ModelRuntime) -> String? {
+        let key = "\(runtime.rawValue)\u{0}\(absolutePath)\u{0}\(sha256(ofFileAt: absolutePath) ?? "")"
+        lock.lock()
+        if let known = problems[key] { lock.unlock(); return known }
+        lock.unlock()
+        var problem: String?
+        do { _ = try Runtimes.load(runtime, path: absolutePath) } catch { problem = "\(error)" }
+        lock.lock()
+        problems[key] = problem
+        lock.unlock()
+        return problem
+    }
 
     func sha256(ofFileAt absolutePath: String) -> String? {
         lock.lock()
@@ -126,7 +143,9 @@ enum StackLoading {
                 Console.err("error: cannot read variable file '\(file)'")
                 throw ExitCode(1)
             }
-            inputs.addVariableFile(path: file, text: String(decoding: data, as: UTF8.self), into: &diagnostics)
+            let (source, problem) = StackLoader.decode([UInt8](data), path: file, absolutePath: absolute(file))
+            if let problem { diagnostics.append(problem) }
+            if let source { inputs.addVariableFile(path: file, text: source.text, into: &diagnostics) }
         }
         let (loaded, loadDiagnostics) = StackLoader.load(sources, variables: inputs, environment: options.env, files: LocalFiles())
         diagnostics.append(contentsOf: loadDiagnostics)

@@ -14,6 +14,11 @@ extension Diagnostic {
         Diagnostic(at: loc, "'artifact' of \(what) only goes with a built-in 'runtime'",
                    hint: "pass your server its files through 'environment' (paths relative to the stack file work)")
     }
+    static func artifactUnusable(_ path: String, runtime: ModelRuntime, of what: String, problem: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "artifact '\(printable(path))' of \(what) cannot be served by runtime '\(runtime.rawValue)': \(printable(problem, limit: 300))",
+                   hint: runtime == .xgboost ? "save the model with Booster.save_model(\"model.json\"), or name the runtime that wrote it"
+                                             : "a linear artifact is JSON with 'coefficients', 'intercept' and 'objective'; or name the runtime that wrote it")
+    }
     static func serverOnlyKey(_ key: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'\(key)' of \(what) only goes with a server 'command'",
                    hint: "a built-in runtime serves its artifact as it is; remove '\(key)'")

@@ -56,6 +56,13 @@ extension Model {
             return false
         }
         (model.artifact, model.artifactPath, model.artifactSHA256, model.contentSHA256) = (path, resolved, hash, hash)
+        // Read with the runtime's own loader now, so a bad artifact is this file's error at
+        // validate, not a failed apply naming the environment's copy.
+        if let runtime = model.runtime, let problem = context.files.artifactProblem(at: resolved, runtime: runtime) {
+            reader.error(.artifactUnusable(path, runtime: runtime, of: what, problem: problem.replacingOccurrences(of: resolved, with: path),
+                                           at: reader.location(a.value)))
+            return false
+        }
         return ok
     }
 
