@@ -21,7 +21,7 @@ let package = Package(
             name: "Spec",
             dependencies: ["EnvironmentAPI", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Reconciler", dependencies: ["Spec"]),
+        .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI"]),
         .target(name: "EnvironmentAPI"),
         .target(
             name: "Services",
@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(name: "mlgw-bench", dependencies: ["Services"], path: "Benchmarks/mlgw-bench"),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "EnvironmentAPI"]),
         // Golden files are found through #filePath, so MLGW_RECORD=1 can rewrite them in place.
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec", "EnvironmentAPI"], exclude: ["Fixtures"]),
         // Across layers: every kind is registered in each (Spec, Providers, the host's services),
         // and observing what a kind's configuration runs gives back the attributes it planned.
         .testTarget(name: "KindTests", dependencies: ["Spec", "Reconciler", "Providers", "Services", "EnvironmentAPI",

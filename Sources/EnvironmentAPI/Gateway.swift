@@ -49,6 +49,20 @@ public struct JWTAuthorizer: Sendable, Equatable, Codable {
     public var jwksURLSensitive = false
     /// The JWKS file's content hash, so a rotated key set is a change to apply.
     public var jwksSHA256: String?
+    /// What a snapshot reports instead of a sensitive JWKS URL: its fingerprint.
+    public var jwksURLFingerprint: String?
+
+    /// The fingerprint a sensitive URL is known by in plans, state and snapshots.
+    public static func fingerprint(ofURL url: String) -> String { SHA256.hex(of: "mlgw-sensitive:" + url) }
+
+    /// As a snapshot may show it: a sensitive URL replaced by its fingerprint.
+    public var redacted: JWTAuthorizer {
+        guard jwksURLSensitive, let url = jwksURL else { return self }
+        var r = self
+        r.jwksURL = nil
+        r.jwksURLFingerprint = Self.fingerprint(ofURL: url)
+        return r
+    }
 
     public init(name: String, issuer: String, audiences: [String], jwksFile: String? = nil, jwksURL: String? = nil) {
         self.name = name

@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Foundation
 import Reconciler
 import Spec

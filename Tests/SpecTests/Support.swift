@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Spec
 
 /// Files for tests: any path ending in `.json` exists, and any `.py` without "missing" in its path, with a hash derived from its name.

@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Spec
 import Testing
 

@@ -28,7 +28,7 @@ struct HostProcess: Sendable {
         var arguments = [executable, "serve", "environment", "--dir", folder.path]
         if let port { arguments += ["--port", String(port)] }
         if let gatewayPort { arguments += ["--gateway-port", String(gatewayPort)] }
-        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let environment = Self.hostEnvironment(ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let pid = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in mlgw_spawn(executable, argv, envp, nil, fd, 1, 0, 0) }
         }
@@ -45,6 +45,14 @@ struct HostProcess: Sendable {
         }
         kill(pid, SIGKILL)
         throw ProviderError("the environment host did not answer within 15 s; see \(folder.hostLog)")
+    }
+
+    /// What the host starts with: never this command's whole environment, which may hold a
+    /// secret (an API key given through `from_env`). Only what running programs needs.
+    static let passedToHost = ["PATH", "HOME", "LANG", "TMPDIR", "AWS_REGION"]
+
+    static func hostEnvironment(_ environment: [String: String]) -> [String: String] {
+        environment.filter { passedToHost.contains($0.key) }
     }
 
     /// Asks the host to stop its instances and exit; kills it if it does not within 10 s.

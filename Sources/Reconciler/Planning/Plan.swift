@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Spec
 
 /// What apply will do to one resource.

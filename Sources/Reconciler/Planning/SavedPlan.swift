@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Foundation
 import Spec
 
@@ -5,7 +6,7 @@ import Spec
 /// `plan`, and only if every fingerprint still matches: content hashes, not serial numbers,
 /// because a serial says nothing about edited stack files or a process that died since.
 public struct SavedPlan: Sendable, Equatable, Codable {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public struct Fingerprints: Sendable, Equatable, Codable {
         /// SHA-256 over the stack files' paths and contents.
@@ -45,6 +46,10 @@ public struct SavedPlan: Sendable, Equatable, Codable {
     public var fingerprints: Fingerprints
     public var plan: Plan
 
+    /// The plan is kept without the stack's resource definitions (`Change.after`): they may hold
+    /// a value from a sensitive variable (a JWKS URL with a token), and a plan file is plan
+    /// output. `apply FILE` loads the stack again (its fingerprint must match) and takes each
+    /// definition from there (`restoringDefinitions`).
     public init(stackPaths: [String], variableAssignments: [String: String], variableFiles: [String],
                 stateDirectory: String, fingerprints: Fingerprints, plan: Plan) {
         self.format_version = Self.formatVersion
@@ -53,7 +58,20 @@ public struct SavedPlan: Sendable, Equatable, Codable {
         self.variableFiles = variableFiles
         self.stateDirectory = stateDirectory
         self.fingerprints = fingerprints
-        self.plan = plan
+        var stripped = plan
+        for i in stripped.changes.indices { stripped.changes[i].after = nil }
+        self.plan = stripped
+    }
+
+    /// The plan with each change's definition taken from `stack`, the same stack the plan was
+    /// made from (the caller has checked the fingerprints); nil when the stack lacks one it needs.
+    public func restoringDefinitions(from stack: Stack) -> Plan? {
+        var plan = self.plan
+        for i in plan.changes.indices where plan.changes[i].action != .delete {
+            guard let spec = stack.resource(plan.changes[i].address) else { return nil }
+            plan.changes[i].after = spec
+        }
+        return plan
     }
 
     public static func stackFingerprint(_ stack: Stack) -> String {
@@ -67,6 +85,7 @@ public struct SavedPlan: Sendable, Equatable, Codable {
     }
 
     public static func decode(_ data: Data) -> SavedPlan? {
-        try? JSONDecoder().decode(SavedPlan.self, from: data)
+        guard let plan = try? JSONDecoder().decode(SavedPlan.self, from: data), plan.format_version == formatVersion else { return nil }
+        return plan
     }
 }

@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -362,7 +362,12 @@ final class GatewayState: @unchecked Sendable {
 
     func describe(into s: inout EnvironmentSnapshot) {
         configLock.withLock {
-            s.stages = stageConfigs.keys.sorted().map { stageConfigs[$0]! }
+            // A JWKS URL from a sensitive variable may carry a credential: only its fingerprint leaves.
+            s.stages = stageConfigs.keys.sorted().map { name in
+                var c = stageConfigs[name]!
+                c.authorizers = c.authorizers.map(\.redacted)
+                return c
+            }
             s.apiKeys = keyConfigs.keys.sorted().map { keyConfigs[$0]! }
             s.usagePlans = planConfigs.keys.sorted().map { planConfigs[$0]! }
             s.routes = routeMetrics.keys.sorted().compactMap { key in

@@ -52,7 +52,11 @@ struct Apply: AsyncParsableCommand {
                 Console.err("error: the saved plan '\(options.stack)' is stale: \(differences.joined(separator: "; "))\n  hint: run 'mlgw-deploy plan --out FILE' again and review the new plan")
                 throw ExitCode(1)
             }
-            try await execute(saved.plan, loaded: loaded, prior: now.prior, askFirst: false)
+            guard let plan = saved.restoringDefinitions(from: loaded.stack) else {
+                Console.err("error: the saved plan '\(options.stack)' names a resource the stack no longer defines\n  hint: run 'mlgw-deploy plan --out FILE' again")
+                throw ExitCode(1)
+            }
+            try await execute(plan, loaded: loaded, prior: now.prior, askFirst: false)
         }
     }
 

@@ -1,3 +1,5 @@
+import EnvironmentAPI
+
 extension Function {
     static func read(_ entry: ResourceEntry, reader: inout NodeReader, in context: ReadContext) -> Function? {
         let what = "function '\(entry.name)'"

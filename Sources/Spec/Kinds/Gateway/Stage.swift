@@ -72,7 +72,10 @@ public struct Stage: ResourceDefinition {
             a[p + "audiences"] = .string(j.audiences.joined(separator: ","))
             if let f = j.jwksFileAsWritten ?? j.jwksFile { a[p + "jwks_file"] = .string(f); a[p + "jwks_sha256"] = .string(j.jwksSHA256 ?? "") }
             if let u = j.jwksURL {
-                a[p + "jwks_url"] = j.jwksURLSensitive ? .sensitive(fingerprint: SHA256.hex(of: "mlgw-sensitive:" + u)) : .string(u)
+                a[p + "jwks_url"] = j.jwksURLSensitive ? .sensitive(fingerprint: JWTAuthorizer.fingerprint(ofURL: u)) : .string(u)
+            } else if let fingerprint = j.jwksURLFingerprint {
+                // A snapshot's: the host never shows a sensitive URL.
+                a[p + "jwks_url"] = .sensitive(fingerprint: fingerprint)
             }
         }
         return a
