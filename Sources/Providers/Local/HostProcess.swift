@@ -2,6 +2,7 @@ import CShim
 import EnvironmentAPI
 import Foundation
 import Reconciler
+import Spec
 
 /// Starts, finds and stops the environment host process of one environment folder.
 struct HostProcess: Sendable {
@@ -24,7 +25,10 @@ struct HostProcess: Sendable {
         try FileManager.default.createDirectory(atPath: folder.logs, withIntermediateDirectories: true)
         unlink(folder.infoPath)
         let fd = open(folder.hostLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        defer { if fd >= 0 { close(fd) } }
+        guard fd >= 0 else {
+            throw ProviderError("cannot write the environment's log '\(folder.hostLog)': \(StateFileError.reason(errno))\n  hint: \(Self.diskHint(folder.path))", terminal: true)
+        }
+        defer { close(fd) }
         var arguments = [executable, "serve", "environment", "--dir", folder.path]
         if let port { arguments += ["--port", String(port)] }
         if let gatewayPort { arguments += ["--gateway-port", String(gatewayPort)] }
@@ -39,12 +43,27 @@ struct HostProcess: Sendable {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 let tail = (try? String(contentsOfFile: folder.hostLog, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n    ") ?? ""
+                if tail.isEmpty, Self.freeBytes(folder.path).map({ $0 < 64 * 1024 }) == true {
+                    throw ProviderError("the environment host exited at start: the disk holding \(folder.path) is full\n  hint: \(Self.diskHint(folder.path))", terminal: true)
+                }
                 throw ProviderError("the environment host exited at start\(port != nil || gatewayPort != nil ? " (are its fixed ports free?)" : "")\n    \(tail)", terminal: port != nil || gatewayPort != nil)
             }
             try await Task.sleep(nanoseconds: 5_000_000)
         }
         kill(pid, SIGKILL)
         throw ProviderError("the environment host did not answer within 15 s; see \(folder.hostLog)")
+    }
+
+    /// Free bytes on the disk holding `path`.
+    static func freeBytes(_ path: String) -> UInt64? {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return nil }
+        return UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+    }
+
+    static func diskHint(_ path: String) -> String {
+        let free = freeBytes(path).map { " (\($0 / 1024) KB free)" } ?? ""
+        return "free space on the disk holding \(path)\(free) and check that it is writable, or pass --state-dir (or MLGW_STATE_DIR) elsewhere"
     }
 
     /// What the host starts with: never this command's whole environment, which may hold a
@@ -91,4 +110,39 @@ public enum ProcessProbe {
     }
 
     public static func isListening(port: Int) -> Bool { LoopbackHTTP.isListening(port: port) }
+}
+
+/// Copying a file into the environment folder: into a temporary name, then renamed, so a copy
+/// cut short is never taken for the artifact. Failures in the system's words.
+enum FileCopy {
+    /// nil when copied; otherwise why not.
+    static func copy(_ source: String, to destination: String) -> String? {
+        do { try FileManager.default.createDirectory(atPath: PathMath.directory(of: destination), withIntermediateDirectories: true) } catch {
+            return "cannot create the folder: \(StateFileError.reason(errno))"
+        }
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return "cannot read it: \(StateFileError.reason(errno))" }
+        defer { close(input) }
+        let temp = destination + ".tmp-\(getpid())"
+        let output = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { return StateFileError.reason(errno) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(input, &buffer, buffer.count)
+            if n < 0 { if errno == EINTR { continue }; let e = errno; close(output); unlink(temp); return StateFileError.reason(e) }
+            if n == 0 { break }
+            var offset = 0
+            while offset < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + offset, n - offset) }
+                if w < 0 { if errno == EINTR { continue }; let e = errno; close(output); unlink(temp); return StateFileError.reason(e) }
+                offset += w
+            }
+        }
+        let synced = fsync(output) == 0
+        let e = errno
+        close(output)
+        guard synced else { unlink(temp); return StateFileError.reason(e) }
+        guard rename(temp, destination) == 0 else { let e = errno; unlink(temp); return StateFileError.reason(e) }
+        return nil
+    }
 }

@@ -60,7 +60,13 @@ public struct ApplyEngine: Sendable {
             state.environmentAttributes = try await provider.prepare(plan, context: context(state, nil))
         }
         // A snapshot first: journal lines always apply on top of a state file.
-        try await write(state)
+        do {
+            try await write(state)
+        } catch {
+            // The environment was readied but the state cannot say so: stop what nothing records.
+            if initial.resources.isEmpty { try? await provider.finish(initial) }
+            throw error
+        }
         var waits = Self.ordering(of: plan)
         var dependents: [ResourceAddress: [ResourceAddress]] = [:]
         for (a, ws) in waits { for w in ws { dependents[w, default: []].append(a) } }
@@ -106,8 +112,14 @@ public struct ApplyEngine: Sendable {
                 case .applied(let address, let result, let seconds):
                     do {
                         if let result {
+                            do {
+                                try await store.append(.set(result))
+                            } catch {
+                                // What the state cannot record must not keep running.
+                                if changes[address]!.action == .create { try? await provider.delete(result, context: context(state, nil)) }
+                                throw error
+                            }
                             state.set(result)
-                            try await store.append(.set(result))
                         } else {
                             state.remove(address)
                             try await store.append(.remove(address))
@@ -131,8 +143,12 @@ public struct ApplyEngine: Sendable {
         for c in plan.changes where !done.contains(c.address) && !failures.contains(where: { $0.0 == c.address }) {
             emit(.skipped(c.address, c.action))
         }
-        try await write(state)
+        // The environment stops when nothing is left in it, even when the state cannot be written:
+        // a host the state does not record must not keep running.
+        var writeError: (any Error)?
+        do { try await write(state) } catch { writeError = error }
         try await provider.finish(state)
+        if let writeError { throw writeError }
         if !failures.isEmpty { throw ApplyError.changesFailed(failures.sorted { $0.0 < $1.0 }) }
         return state
     }

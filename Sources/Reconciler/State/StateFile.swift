@@ -51,9 +51,37 @@ public enum StateFileError: Error, CustomStringConvertible, Equatable {
         case .locked(let path, let holder):
             return "the environment is locked by another mlgw-deploy: \(holder) (lock file '\(path)')\n  hint: wait for it to finish, or pass --lock-timeout 60s to wait"
         case .io(let path, let detail):
-            return "cannot write state '\(path)': \(detail)"
+            return "cannot write state '\(path)': \(detail)\n  hint: \(Self.hint(forWriting: path, detail: detail))"
         case .wrongStack(let path, let found, let expected):
             return "state '\(path)' belongs to stack '\(found)', not '\(expected)'\n  hint: pass a different --env or --state-dir"
         }
+    }
+}
+
+extension StateFileError {
+    /// The system's reason for `code`, as a person reads it.
+    public static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC: return "the disk is full (no space left on device)"
+        case EROFS: return "the file system is read-only"
+        case EACCES, EPERM: return "permission denied"
+        case EDQUOT: return "the disk quota is exhausted"
+        case ENOTDIR: return "a file stands where a folder should be"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    /// What to do about a state folder that cannot be written.
+    static func hint(forWriting path: String, detail: String) -> String {
+        if detail.hasPrefix("the disk is full") || detail.hasPrefix("the disk quota") {
+            let folder = PathMath.directory(of: path)
+            var fs = statvfs()
+            let free = statvfs(folder, &fs) == 0 ? " (\(UInt64(fs.f_bavail) * UInt64(fs.f_frsize) / 1024) KB free there)" : ""
+            return "free space on the disk holding \(folder)\(free), or pass --state-dir (or MLGW_STATE_DIR) on another disk; nothing was changed that the state does not record"
+        }
+        if detail.hasPrefix("the file system is read-only") || detail.hasPrefix("permission denied") {
+            return "pass --state-dir (or set MLGW_STATE_DIR) to a folder you can write; nothing was changed that the state does not record"
+        }
+        return "check the state folder, then run the command again"
     }
 }

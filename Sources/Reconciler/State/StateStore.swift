@@ -64,13 +64,13 @@ public actor StateStore {
     public func append(_ entry: JournalEntry) throws(StateFileError) {
         if journalFD < 0 {
             journalFD = open(journalPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard journalFD >= 0 else { throw .io(path: journalPath, detail: String(cString: strerror(errno))) }
+            guard journalFD >= 0 else { throw .io(path: journalPath, detail: StateFileError.reason(errno)) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var line = try? encoder.encode(entry) else { throw .io(path: journalPath, detail: "cannot encode entry") }
         line.append(UInt8(ascii: "\n"))
-        guard Self.writeAll(line, to: journalFD) else { throw .io(path: journalPath, detail: String(cString: strerror(errno))) }
+        guard Self.writeAll(line, to: journalFD) else { throw .io(path: journalPath, detail: StateFileError.reason(errno)) }
     }
 
     public func write(_ state: StackState) throws(StateFileError) {
@@ -81,16 +81,16 @@ public actor StateStore {
         try Self.ensureDirectory(directory)
         let temp = statePath + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: temp, detail: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .io(path: temp, detail: StateFileError.reason(errno)) }
         let ok = Self.writeAll(data, to: fd)
         close(fd)
-        guard ok else { unlink(temp); throw .io(path: temp, detail: String(cString: strerror(errno))) }
+        guard ok else { unlink(temp); throw .io(path: temp, detail: StateFileError.reason(errno)) }
         // Keep the previous version as a backup, as Terraform does.
         if FileManager.default.fileExists(atPath: statePath) {
             _ = unlink(statePath + ".backup")
             _ = link(statePath, statePath + ".backup")
         }
-        guard rename(temp, statePath) == 0 else { throw .io(path: statePath, detail: String(cString: strerror(errno))) }
+        guard rename(temp, statePath) == 0 else { throw .io(path: statePath, detail: StateFileError.reason(errno)) }
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY)
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
         // The snapshot now holds everything the journal said.
@@ -106,7 +106,7 @@ public actor StateStore {
     public func lock(command: String, timeout: Double) async throws(StateFileError) {
         try Self.ensureDirectory(directory)
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: lockPath, detail: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .io(path: lockPath, detail: StateFileError.reason(errno)) }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if Date() >= deadline {
@@ -144,11 +144,15 @@ public actor StateStore {
         }
     }
 
+    /// `mkdir -p`, with the reason of a failure in the system's words (no Foundation error text).
     static func ensureDirectory(_ path: String) throws(StateFileError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .io(path: path, detail: "\(error)")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .io(path: path, detail: StateFileError.reason(ENOTDIR)) }
+            return
         }
+        let parent = PathMath.directory(of: path)
+        if parent != path, parent != "/" { try ensureDirectory(parent) }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw .io(path: path, detail: StateFileError.reason(errno)) }
     }
 }

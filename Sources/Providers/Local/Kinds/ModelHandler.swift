@@ -22,14 +22,8 @@ struct ModelHandler: KindHandler {
             let directory = "\(context.folder.data)/models/\(model.name)"
             let stored = "\(directory)/\(sha).json"
             if !FileManager.default.fileExists(atPath: stored) {
-                do {
-                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                    let temp = stored + ".tmp"
-                    try? FileManager.default.removeItem(atPath: temp)
-                    try FileManager.default.copyItem(atPath: source, toPath: temp)
-                    try FileManager.default.moveItem(atPath: temp, toPath: stored)
-                } catch {
-                    throw ProviderError("cannot copy the artifact of model '\(model.name)' from '\(source)' into \(directory): \(error.localizedDescription)", terminal: true)
+                if let problem = FileCopy.copy(source, to: stored) {
+                    throw ProviderError("cannot copy the artifact of model '\(model.name)' from '\(source)' into \(directory): \(problem)", terminal: true)
                 }
             }
             registration.artifactPath = stored
