@@ -87,21 +87,38 @@ public struct VariantConfiguration: Sendable, Equatable, Codable {
     }
 }
 
-/// A progressive rollout: the shares (percent) the variant moves through, the time at each, and the
-/// limits that roll it back.
+/// A progressive rollout: the shares (percent) the variant moves through, the time at each, the
+/// limits that roll it back, and what happens when a step sees too little traffic to be judged.
 public struct RolloutConfiguration: Sendable, Equatable, Codable {
+    /// What a step that has not seen `minRequests` requests `maxWaitSeconds` after its bake does.
+    public enum TooLittleTraffic: String, Sendable, Codable, CaseIterable {
+        /// The variant gets no traffic, the others their weights (the default: a step no one
+        /// judged is not a step passed).
+        case rollBack = "roll_back"
+        /// The rollout stops where it is: the variant keeps the step's share, nothing advances.
+        case halt
+        /// The step keeps waiting for traffic, with no limit.
+        case stay
+    }
+
     public var steps: [Double]
     public var bakeSeconds: Double
     public var maxErrorRate: Double?
     public var maxP99LatencyMs: Double?
     public var minRequests: Int
+    /// How long a step waits for `minRequests` once its bake time is over.
+    public var maxWaitSeconds: Double
+    public var onTooLittleTraffic: TooLittleTraffic
 
-    public init(steps: [Double], bakeSeconds: Double, maxErrorRate: Double?, maxP99LatencyMs: Double?, minRequests: Int) {
+    public init(steps: [Double], bakeSeconds: Double, maxErrorRate: Double?, maxP99LatencyMs: Double?, minRequests: Int,
+                maxWaitSeconds: Double = 600, onTooLittleTraffic: TooLittleTraffic = .rollBack) {
         self.steps = steps
         self.bakeSeconds = bakeSeconds
         self.maxErrorRate = maxErrorRate
         self.maxP99LatencyMs = maxP99LatencyMs
         self.minRequests = minRequests
+        self.maxWaitSeconds = maxWaitSeconds
+        self.onTooLittleTraffic = onTooLittleTraffic
     }
 }
 
@@ -134,6 +151,8 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
         case progressing
         case completed
         case rolledBack = "rolled_back"
+        /// Stopped where it was (too little traffic, and the stack said halt).
+        case halted
     }
 
     public var config: RolloutConfiguration

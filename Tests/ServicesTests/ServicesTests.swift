@@ -157,8 +157,8 @@ let rolloutSettings = RolloutConfiguration(steps: [10, 50, 100], bakeSeconds: 30
     #expect(r.evaluate(now: 29, requests: 100, errors: 1, p99Ms: 1) == .none)
     #expect(r.evaluate(now: 30, requests: 100, errors: 1, p99Ms: 1) == .advanced(toStep: 1))
     #expect(r.share == 50)
-    #expect(r.evaluate(now: 60, requests: 0, errors: 0, p99Ms: nil) == .advanced(toStep: 2))
-    #expect(r.evaluate(now: 90, requests: 5, errors: 0, p99Ms: nil) == .completed)
+    #expect(r.evaluate(now: 60, requests: 20, errors: 0, p99Ms: nil) == .advanced(toStep: 2))
+    #expect(r.evaluate(now: 90, requests: 25, errors: 0, p99Ms: nil) == .completed)
     #expect(r.share == 100 && r.status == .completed)
     #expect(r.evaluate(now: 200, requests: 100, errors: 100, p99Ms: 900) == .none)
 }
@@ -178,6 +178,47 @@ let rolloutSettings = RolloutConfiguration(steps: [10, 50, 100], bakeSeconds: 30
         return
     }
     #expect(reason.contains("p99 model latency 100.0 ms"))
+}
+
+/// A step is judged only on enough traffic: with too little, it waits up to `max_wait`, then does
+/// what the stack says. It never advances on silence.
+struct TrafficCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    var policy: RolloutConfiguration.TooLittleTraffic
+    var expected: RolloutStatus.State
+    var share: Double
+    var testDescription: String { name }
+}
+
+@Test(arguments: [
+    TrafficCase(name: "rolls back by default", policy: .rollBack, expected: .rolledBack, share: 0),
+    TrafficCase(name: "halts where it is", policy: .halt, expected: .halted, share: 10),
+    TrafficCase(name: "stays and keeps waiting", policy: .stay, expected: .progressing, share: 10),
+])
+func aStepWithTooLittleTrafficWaitsThenDoesWhatTheStackSays(_ c: TrafficCase) {
+    var settings = rolloutSettings
+    settings.maxWaitSeconds = 60
+    settings.onTooLittleTraffic = c.policy
+    var r = RolloutProgress(config: settings, now: 0)
+    // The bake time is over, 5 of 20 requests: the step waits, and says so once.
+    guard case .waitingForTraffic(let why) = r.evaluate(now: 30, requests: 5, errors: 0, p99Ms: nil) else {
+        Issue.record("expected the step to wait")
+        return
+    }
+    #expect(why.contains("step 1 (10%) has seen 5 of the 20 requests"))
+    #expect(r.evaluate(now: 60, requests: 5, errors: 0, p99Ms: nil) == .none)
+    #expect(r.status == .progressing && r.share == 10 && r.reason == why)
+    // Past max_wait: the stack's choice.
+    let decision = r.evaluate(now: 91, requests: 6, errors: 0, p99Ms: nil)
+    #expect(r.status == c.expected && r.share == c.share, "\(decision)")
+    if c.policy == .stay {
+        #expect(decision == .none)
+        // Traffic arrives late: the step is judged and advances.
+        #expect(r.evaluate(now: 1_000, requests: 20, errors: 0, p99Ms: nil) == .advanced(toStep: 1))
+    } else {
+        #expect(r.reason?.contains("after waiting 60s beyond its bake time") == true)
+        #expect(r.evaluate(now: 2_000, requests: 1_000, errors: 0, p99Ms: nil) == .none)
+    }
 }
 
 @Test func rolloutWeightsGiveTheRestToTheOthersByTheirWeights() {

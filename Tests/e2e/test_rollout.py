@@ -99,3 +99,28 @@ def test_a_failing_variant_is_rolled_back_by_the_environment(mlgw, tmp_path):
     assert events(mlgw)[-1]["type"] == "RolloutRolledBack"
     text = mlgw.run("status", stack).stdout
     assert "rolled back" in text and "why: error rate" in text
+
+
+def test_a_step_without_enough_traffic_never_advances_and_rolls_back_after_max_wait(mlgw, tmp_path):
+    stack = stack_file(tmp_path, f"{ROOT}/examples/models/churn-v2.json", ", max_wait: 3s")
+    mlgw.run("apply", stack, "--auto-approve")
+    # No traffic: once the bake (1 s) is over the step waits, says why, and does not advance.
+    wait_for(lambda: "waiting" in (rollout_status(mlgw, stack).get("reason") or ""), timeout=10, what="the step to wait for traffic")
+    s = rollout_status(mlgw, stack)
+    assert s["state"] == "progressing" and s["share"] == 20 and "has seen 0 of the 10 requests" in s["reason"]
+    wait_for(lambda: rollout_status(mlgw, stack)["state"] == "rolled_back", timeout=10, what="the rollback after max_wait")
+    s = rollout_status(mlgw, stack)
+    assert s["share"] == 0 and "after waiting 3s beyond its bake time" in s["reason"]
+    assert [e["type"] for e in events(mlgw)] == ["RolloutStarted", "RolloutWaitingForTraffic", "RolloutRolledBack"]
+    # All traffic goes to the current variant again.
+    c = mlgw.client(stack)
+    assert {c.invoke_endpoint(EndpointName="churn", Body=b"1,2,3", ContentType="text/csv")["InvokedProductionVariant"] for _ in range(20)} == {"current"}
+
+
+def test_a_rollout_told_to_halt_stops_at_its_step(mlgw, tmp_path):
+    stack = stack_file(tmp_path, f"{ROOT}/examples/models/churn-v2.json", ", max_wait: 1s, on_too_little_traffic: halt")
+    mlgw.run("apply", stack, "--auto-approve")
+    wait_for(lambda: rollout_status(mlgw, stack)["state"] == "halted", timeout=15, what="the rollout to halt")
+    s = rollout_status(mlgw, stack)
+    assert s["share"] == 20 and "has seen 0 of the 10 requests" in s["reason"]
+    assert "halted" in mlgw.run("status", stack).stdout

@@ -204,7 +204,8 @@ actor EndpointService: EnvironmentService {
         let now = clock.now()
         for outputs in retiredShadows { closingOutputs.append((outputs, now.addingTimeInterval(0.5))) }
         if let retired { retiringWriters.append((retired, now.addingTimeInterval(0.2))) }
-        if !retiredShadows.isEmpty || retired != nil { supervisor.wake(self) }
+        // A rollout's bake runs on the supervisor's looks, which must start now, not at the next resync.
+        if !retiredShadows.isEmpty || retired != nil || rollout != nil { supervisor.wake(self) }
         if !toDrain.isEmpty {
             log("endpoint \(config.name): draining \(toDrain.count) instance(s)")
             await withTaskGroup(of: Void.self) { group in
@@ -517,6 +518,12 @@ actor EndpointService: EnvironmentService {
             case .rolledBack(let reason):
                 note = "rolled back: \(reason)"
                 event = "RolloutRolledBack"
+            case .halted(let reason):
+                note = "halted at \(formatWeight(run.progress.share))% of traffic: \(reason)"
+                event = "RolloutHalted"
+            case .waitingForTraffic(let reason):
+                note = "waiting for traffic: \(reason)"
+                event = "RolloutWaitingForTraffic"
             }
             run.history.append("\(stamp()) \(note)")
             log("endpoint \(name): rollout of \(run.variant) \(note)")

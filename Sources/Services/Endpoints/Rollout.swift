@@ -1,12 +1,17 @@
 import EnvironmentAPI
 
 /// Where a progressive rollout stands, as a pure state machine: the controller feeds it what the
-/// rolling-out variant did since its step began, and carries out the decision.
+/// rolling-out variant did since its step began, and carries out the decision. A step advances
+/// only once its bake time is over *and* it has seen `minRequests` requests: with too little
+/// traffic it waits, up to `maxWaitSeconds`, then rolls back, halts or stays (as canary analysers
+/// treat missing metrics), so a broken model never rolls out on silence.
 struct RolloutProgress: Sendable, Equatable {
     enum Phase: Sendable, Equatable {
         case stepping(Int)
         case completed
         case rolledBack(String)
+        /// Stopped at a step's share: nothing advances or rolls back any more.
+        case halted(String)
     }
 
     enum Decision: Sendable, Equatable {
@@ -14,11 +19,16 @@ struct RolloutProgress: Sendable, Equatable {
         case advanced(toStep: Int)
         case completed
         case rolledBack(String)
+        case halted(String)
+        /// The bake time is over but the step has not seen enough requests: it waits (said once per step).
+        case waitingForTraffic(String)
     }
 
     let config: RolloutConfiguration
     private(set) var phase: Phase = .stepping(0)
     private(set) var stepStartedAt: Double
+    /// Why the current step waits, once it does.
+    private(set) var waiting: String?
 
     init(config: RolloutConfiguration, now: Double) {
         self.config = config
@@ -31,8 +41,11 @@ struct RolloutProgress: Sendable, Equatable {
         case .stepping(let i): return config.steps[i]
         case .completed: return config.steps.last!
         case .rolledBack: return 0
+        case .halted: return config.steps[max(0, step)]
         }
     }
+
+    private(set) var haltedAt = -1
 
     /// `requests`, `errors` and `p99Ms` cover the current step so far.
     mutating func evaluate(now: Double, requests: UInt64, errors: UInt64, p99Ms: Double?) -> Decision {
@@ -51,7 +64,27 @@ struct RolloutProgress: Sendable, Equatable {
             }
         }
         guard now - stepStartedAt >= config.bakeSeconds else { return .none }
+        if requests < UInt64(config.minRequests) {
+            let seen = "step \(i + 1) (\(formatShare(config.steps[i]))%) has seen \(requests) of the \(config.minRequests) requests it needs to be judged"
+            let waited = now - stepStartedAt - config.bakeSeconds
+            if waited >= config.maxWaitSeconds, config.onTooLittleTraffic != .stay {
+                let reason = "\(seen) after waiting \(formatShare(config.maxWaitSeconds))s beyond its bake time"
+                waiting = nil
+                if config.onTooLittleTraffic == .halt {
+                    phase = .halted(reason)
+                    haltedAt = i
+                    return .halted(reason)
+                }
+                phase = .rolledBack(reason)
+                return .rolledBack(reason)
+            }
+            guard waiting == nil else { return .none }
+            let limit = config.onTooLittleTraffic == .stay ? "for as long as it takes" : "up to \(formatShare(config.maxWaitSeconds))s, then it will \(config.onTooLittleTraffic == .halt ? "halt" : "roll back")"
+            waiting = "\(seen); waiting \(limit)"
+            return .waitingForTraffic(waiting!)
+        }
         stepStartedAt = now
+        waiting = nil
         if i + 1 < config.steps.count {
             phase = .stepping(i + 1)
             return .advanced(toStep: i + 1)
@@ -75,17 +108,26 @@ struct RolloutProgress: Sendable, Equatable {
         case .stepping: return .progressing
         case .completed: return .completed
         case .rolledBack: return .rolledBack
+        case .halted: return .halted
         }
     }
 
     var step: Int {
         switch phase {
         case .stepping(let i): return i
+        case .halted: return haltedAt
         case .completed, .rolledBack: return -1
         }
     }
 
-    var reason: String? { if case .rolledBack(let r) = phase { return r } else { return nil } }
+    /// Why it rolled back or halted, or why its step waits.
+    var reason: String? {
+        switch phase {
+        case .rolledBack(let r), .halted(let r): return r
+        case .stepping: return waiting
+        case .completed: return nil
+        }
+    }
 
     private func rounded(_ v: Double) -> String { String((v * 10_000).rounded() / 10_000) }
     private func formatShare(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }

@@ -43,6 +43,10 @@ extension Diagnostic {
     static func stepsMustRise(_ context: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'steps' of \(context) must rise, each above 0 and at most 100", hint: "for example steps: [10, 25, 50, 100]")
     }
+    static func unknownTrafficPolicy(_ text: String, of context: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'on_too_little_traffic' of \(context) is '\(printable(text))'",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "use roll_back, halt or stay")
+    }
     static func unknownCaptureMode(_ mode: String, context: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "unknown capture mode '\(printable(mode))' in \(context)", hint: "use input, output or both")
     }

@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Yams
 
 extension Endpoint {
@@ -228,7 +229,8 @@ extension MultiModel {
 
 extension Rollout {
     static func read(_ node: Node, context: String, reader: inout NodeReader) -> Rollout? {
-        guard let keys = reader.keys(node, allowed: ["steps", "bake", "max_error_rate", "max_p99_latency", "min_requests"], context: context) else { return nil }
+        guard let keys = reader.keys(node, allowed: ["steps", "bake", "max_error_rate", "max_p99_latency", "min_requests", "max_wait", "on_too_little_traffic"],
+                                     context: context) else { return nil }
         var rollout = Rollout(steps: [], bakeSeconds: 60, maxErrorRate: nil, maxP99LatencyMs: nil, minRequests: 20)
         var failed = false
         if let s = reader.require(keys, "steps", hint: "add 'steps: [10, 50, 100]' (percent of traffic)") {
@@ -258,6 +260,19 @@ extension Rollout {
         }
         if let m = keys["min_requests"] {
             if let n = reader.integer(m.value, what: "'min_requests' of \(context)", range: 1...1_000_000) { rollout.minRequests = n } else { failed = true }
+        }
+        if let w = keys["max_wait"] {
+            if let d = reader.duration(w.value, what: "'max_wait' of \(context)", range: .seconds(0, 86_400)) { rollout.maxWaitSeconds = d } else { failed = true }
+        }
+        if let o = keys["on_too_little_traffic"] {
+            if let text = reader.literalString(o.value, what: "'on_too_little_traffic' of \(context)") {
+                if let policy = RolloutConfiguration.TooLittleTraffic(rawValue: text) { rollout.onTooLittleTraffic = policy } else {
+                    reader.error(.unknownTrafficPolicy(text, of: context,
+                                                       suggestion: suggestion(for: text, among: RolloutConfiguration.TooLittleTraffic.allCases.map(\.rawValue)),
+                                                       at: reader.location(o.value)))
+                    failed = true
+                }
+            } else { failed = true }
         }
         return failed ? nil : rollout
     }

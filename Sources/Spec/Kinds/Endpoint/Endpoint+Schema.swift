@@ -45,7 +45,10 @@ extension Endpoint {
                "bake": {"$ref": "#/$defs/duration", "description": "Up to 24h (default 60s)."},
                "max_error_rate": {"type": "number", "minimum": 0, "maximum": 1},
                "max_p99_latency": {"$ref": "#/$defs/duration", "description": "Above 0, up to 10m."},
-               "min_requests": {"type": "integer", "minimum": 1, "maximum": 1000000}}},
+               "min_requests": {"type": "integer", "minimum": 1, "maximum": 1000000,
+                                "description": "A step is judged, and advances, only once it has seen this many requests (default 20)."},
+               "max_wait": {"$ref": "#/$defs/duration", "description": "How long a step waits for min_requests after its bake, up to 24h (default 10m)."},
+               "on_too_little_traffic": {"enum": ["roll_back", "halt", "stay"], "description": "After max_wait without min_requests (default roll_back)."}}},
            "shadow": {"description": "Makes this a shadow variant: it gets a copy of a sampled share of requests; its answers never reach callers.",
              "oneOf": [{"const": true}, {"type": "object", "additionalProperties": false,
                         "properties": {"sample_percent": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 100}, {"$ref": "#/$defs/expression"}]}}}]}}}

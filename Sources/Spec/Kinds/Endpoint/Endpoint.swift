@@ -54,6 +54,8 @@ public struct Endpoint: ResourceDefinition {
                     a[p + "rollout.min_requests"] = .number(Double(r.minRequests))
                     if let e = r.maxErrorRate { a[p + "rollout.max_error_rate"] = .number(e) }
                     if let l = r.maxP99LatencyMs { a[p + "rollout.max_p99_latency_ms"] = .number(l) }
+                    a[p + "rollout.max_wait_seconds"] = .number(r.maxWaitSeconds)
+                    a[p + "rollout.on_too_little_traffic"] = .string(r.onTooLittleTraffic.rawValue)
                 } else {
                     a[p + "weight"] = .number(v.weight)
                 }
@@ -167,14 +169,20 @@ public struct MultiModel: Sendable, Equatable, Codable {
 /// for `bakeSeconds` each; the other production variants share the rest by their weights. When a
 /// step's error rate or p99 model latency crosses a limit (judged once `minRequests` requests have
 /// been seen in the step), the environment rolls back by itself: the variant gets no traffic and
-/// the others their weights. Passing the last step completes the rollout.
+/// the others their weights. A step advances only once its bake time is over and it has seen
+/// `minRequests`; one that sees fewer waits up to `maxWaitSeconds`, then rolls back, halts or stays
+/// as `onTooLittleTraffic` says. Passing the last step completes the rollout.
 public struct Rollout: Sendable, Equatable, Codable {
     public var steps: [Double]
     public var bakeSeconds: Double
     /// Errors (5xx and model errors) over requests in a step.
     public var maxErrorRate: Double?
     public var maxP99LatencyMs: Double?
+    /// A step is judged, and advances, only once it has seen this many requests.
     public var minRequests: Int
+    /// How long a step waits for `minRequests` after its bake time, then does `onTooLittleTraffic`.
+    public var maxWaitSeconds: Double = 600
+    public var onTooLittleTraffic: RolloutConfiguration.TooLittleTraffic = .rollBack
 
     public init(steps: [Double], bakeSeconds: Double, maxErrorRate: Double?, maxP99LatencyMs: Double?, minRequests: Int) {
         self.steps = steps
@@ -185,7 +193,8 @@ public struct Rollout: Sendable, Equatable, Codable {
     }
 
     var configuration: RolloutConfiguration {
-        RolloutConfiguration(steps: steps, bakeSeconds: bakeSeconds, maxErrorRate: maxErrorRate, maxP99LatencyMs: maxP99LatencyMs, minRequests: minRequests)
+        RolloutConfiguration(steps: steps, bakeSeconds: bakeSeconds, maxErrorRate: maxErrorRate, maxP99LatencyMs: maxP99LatencyMs, minRequests: minRequests,
+                             maxWaitSeconds: maxWaitSeconds, onTooLittleTraffic: onTooLittleTraffic)
     }
 }
 
