@@ -1,5 +1,3 @@
-import Yams
-
 /// A declared input of the stack.
 public struct VariableDeclaration: Sendable, Equatable, Codable {
     public enum VariableType: String, Sendable, Codable, CaseIterable { case string, number, bool }
@@ -36,15 +34,14 @@ public struct VariableInputs: Sendable, Equatable {
     /// Parses a `--var-file` (YAML or JSON mapping of name to scalar) and adds its values.
     public mutating func addVariableFile(path: String, text: String, into diagnostics: inout Diagnostics) {
         var reader = NodeReader(file: path)
-        do {
-            guard let node = try Yams.compose(yaml: text, Resolver.basic) else { return }
+        let (root, problem) = YAMLComposer.compose(text, file: path)
+        if let problem { diagnostics.append(problem) }
+        if let node = root {
             for entry in reader.mapping(node, what: "a variable file") ?? [] {
                 if let value = reader.literalString(entry.value, what: "variable '\(entry.key)'") {
                     fileValues[entry.key] = (value, entry.keyLocation)
                 }
             }
-        } catch {
-            diagnostics.append(.yamlSyntax("\(error)", at: SourceLocation(file: path, line: 1, column: 1)))
         }
         diagnostics.append(contentsOf: reader.diagnostics)
     }
@@ -65,9 +62,24 @@ extension VariableDeclaration {
         }
     }
 
+    static let keys = ["type", "default", "description", "sensitive", "from_env"]
+
     static func read(name: String, node: Node, reader: inout NodeReader) -> VariableDeclaration? {
         let context = "variable '\(name)'"
-        guard let keys = reader.keys(node, allowed: ["type", "default", "description", "sensitive", "from_env"], context: context) else { return nil }
+        // Stacks with hundreds of thousands of variables: a mapping whose keys are all known is
+        // read without building the general key table (and its messages).
+        var keys: Keys?
+        if case .mapping(let m) = node {
+            var known: [Entry] = []
+            known.reserveCapacity(m.count)
+            for pair in m.pairs {
+                guard case .scalar(let k) = pair.key, Self.keys.contains(k.string) else { known = []; break }
+                known.append(Entry(key: k.string, keyLocation: nil, value: pair.value))
+            }
+            if known.count == m.count { keys = Keys(context: context, location: reader.location(node), known: known) }
+        }
+        if keys == nil { keys = reader.keys(node, allowed: Self.keys, context: context) }
+        guard let keys else { return nil }
         var declaration = VariableDeclaration(name: name, type: .string, defaultValue: nil, description: nil,
                                               sensitive: false, fromEnv: nil, location: reader.location(node))
         if let t = keys["type"] {

@@ -1,5 +1,4 @@
 import EnvironmentAPI
-import Yams
 
 /// One kind of resource as every layer that plans it sees it: what it depends on, the
 /// attributes it is planned with, and the rules for changing them. Each kind is a folder under

@@ -1,48 +1,58 @@
-import Yams
-
 extension StackLoader {
-    /// Variable declarations from every file, then each one's value by precedence:
-    /// `--var`, `--var-file`, `from_env`, `default`.
+    /// Variable declarations from every file, each one's value decided as it is read, by
+    /// precedence: `--var`, `--var-file`, `from_env`, `default`. Returns the declarations left
+    /// without a usable value (already reported) and the variables with one. One pass and one
+    /// table: a stack of 240,000 variables keeps no second copy of them.
     static func readVariables(_ parsed: [(StackSource, Keys)], inputs: VariableInputs,
                               into diagnostics: inout Diagnostics) -> ([String: VariableDeclaration], [String: ResolvedVariable]) {
-        var declarations: [String: VariableDeclaration] = [:]
+        var variables: [String: ResolvedVariable] = [:]
+        var unset: [String: VariableDeclaration] = [:]
         for (source, keys) in parsed {
             guard let section = keys["variables"] else { continue }
             var reader = NodeReader(file: source.path)
-            for entry in reader.mapping(section.value, what: "'variables'") ?? [] {
-                if let existing = declarations[entry.key] {
-                    reader.error(.duplicateResource("var.\(entry.key)", first: existing.location, at: entry.keyLocation))
+            guard case .mapping(let m) = section.value else {
+                _ = reader.mapping(section.value, what: "'variables'")
+                diagnostics.append(contentsOf: reader.diagnostics)
+                continue
+            }
+            variables.reserveCapacity(variables.count + m.count)
+            for pair in m {
+                guard case .scalar(let k) = pair.key else {
+                    reader.error(.wrongType("a key in 'variables'", expected: "a string", found: NodeReader.describe(pair.key), at: reader.location(pair.key)))
                     continue
                 }
-                if var d = VariableDeclaration.read(name: entry.key, node: entry.value, reader: &reader) {
-                    d.location = entry.keyLocation
-                    declarations[entry.key] = d
+                let name = k.string
+                let keyLocation = reader.location(pair.key)
+                if let existing = variables[name]?.declaration ?? unset[name] {
+                    reader.error(.duplicateResource("var.\(name)", first: existing.location, at: keyLocation))
+                    continue
+                }
+                guard var d = VariableDeclaration.read(name: name, node: pair.value, reader: &reader) else { continue }
+                d.location = keyLocation
+                var text: String?, at: SourceLocation? = d.location
+                if let v = inputs.assignments[name] { text = v }
+                else if let (v, loc) = inputs.fileValues[name] { text = v; at = loc ?? at }
+                else if let env = d.fromEnv, let v = inputs.environment[env] { text = v }
+                if let text {
+                    if let value = d.convert(text) {
+                        variables[name] = ResolvedVariable(declaration: d, value: value)
+                    } else {
+                        reader.error(.variableBadValue(name, type: d.type.rawValue, value: d.sensitive ? "(sensitive)" : Diagnostic.printable(text), at: at))
+                        unset[name] = d
+                    }
+                } else if let value = d.defaultValue {
+                    variables[name] = ResolvedVariable(declaration: d, value: value)
+                } else {
+                    reader.error(.variableMissing(name, fromEnv: d.fromEnv, at: d.location))
+                    unset[name] = d
                 }
             }
             diagnostics.append(contentsOf: reader.diagnostics)
         }
-        var variables: [String: ResolvedVariable] = [:]
-        for given in Set(inputs.assignments.keys).union(inputs.fileValues.keys).sorted() where declarations[given] == nil {
-            diagnostics.append(.variableUndeclared(given, suggestion: suggestion(for: given, among: declarations.keys)))
+        for given in Set(inputs.assignments.keys).union(inputs.fileValues.keys).sorted() where variables[given] == nil && unset[given] == nil {
+            diagnostics.append(.variableUndeclared(given, suggestion: suggestion(for: given, among: Array(variables.keys) + Array(unset.keys))))
         }
-        for (varName, d) in declarations.sorted(by: { $0.key < $1.key }) {
-            var text: String?, at: SourceLocation? = d.location
-            if let v = inputs.assignments[varName] { text = v }
-            else if let (v, loc) = inputs.fileValues[varName] { text = v; at = loc ?? at }
-            else if let env = d.fromEnv, let v = inputs.environment[env] { text = v }
-            if let text {
-                if let value = d.convert(text) {
-                    variables[varName] = ResolvedVariable(declaration: d, value: value)
-                } else {
-                    diagnostics.append(.variableBadValue(varName, type: d.type.rawValue, value: d.sensitive ? "(sensitive)" : Diagnostic.printable(text), at: at))
-                }
-            } else if let value = d.defaultValue {
-                variables[varName] = ResolvedVariable(declaration: d, value: value)
-            } else {
-                diagnostics.append(.variableMissing(varName, fromEnv: d.fromEnv, at: d.location))
-            }
-        }
-        return (declarations, variables)
+        return (unset, variables)
     }
 
     /// Outputs: parsed now, evaluated after apply; every reference must resolve.

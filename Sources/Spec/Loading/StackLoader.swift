@@ -1,5 +1,4 @@
 import EnvironmentAPI
-import Yams
 
 /// One stack file's text. `path` is how messages name it (as the user typed it);
 /// `absolutePath` anchors relative paths inside it.
@@ -48,25 +47,19 @@ public enum StackLoader {
         var parsed: [(source: StackSource, keys: Keys, gateway: Keys?)] = []
         for source in sources {
             var reader = NodeReader(file: source.path)
-            do {
-                // The basic resolver skips Yams' per-scalar regular expressions (a third of load
-                // time); NodeReader parses numbers and booleans itself.
-                if let root = try Yams.compose(yaml: source.text, Resolver.basic), let entries = reader.mapping(root, what: "the top level of a stack file") {
-                    let known = entries.filter { entry in
-                        guard ResourceKind.notYetSupported.contains(entry.key) else { return true }
-                        reader.error(.kindNotAvailable(entry.key, supported: topLevelKeys.filter { $0 != "stack" && $0 != "description" && $0 != "variables" && $0 != "outputs" && $0 != "local" },
-                                                       at: entry.keyLocation))
-                        return false
-                    }
-                    let keys = reader.keys(known, at: reader.location(root), allowed: topLevelKeys, context: "the stack")
-                    var gateway: Keys?
-                    if let g = keys[Gateway.section] { gateway = reader.keys(g.value, allowed: gatewayKeys, context: "'gateway'") }
-                    parsed.append((source, keys, gateway))
+            let (root, problem) = YAMLComposer.compose(source.text, file: source.path)
+            if let problem { diagnostics.append(problem) }
+            if let root, let entries = reader.mapping(root, what: "the top level of a stack file") {
+                let known = entries.filter { entry in
+                    guard ResourceKind.notYetSupported.contains(entry.key) else { return true }
+                    reader.error(.kindNotAvailable(entry.key, supported: topLevelKeys.filter { !["stack", "description", "variables", "outputs", "local"].contains($0) },
+                                                   at: entry.keyLocation))
+                    return false
                 }
-            } catch let error as YamlError {
-                diagnostics.append(yamlDiagnostic(error, file: source.path, text: source.text))
-            } catch {
-                diagnostics.append(.yamlSyntax("\(error)", at: SourceLocation(file: source.path, line: 1, column: 1)))
+                let keys = reader.keys(known, at: reader.location(root), allowed: topLevelKeys, context: "the stack")
+                var gateway: Keys?
+                if let g = keys[Gateway.section] { gateway = reader.keys(g.value, allowed: gatewayKeys, context: "'gateway'") }
+                parsed.append((source, keys, gateway))
             }
             diagnostics.append(contentsOf: reader.diagnostics)
         }
@@ -96,7 +89,10 @@ public enum StackLoader {
             diagnostics.append(.stackHasNoName(at: SourceLocation(file: first.path, line: 1, column: 1)))
         }
 
-        let (declarations, variables) = readVariables(parsed.map { ($0.source, $0.keys) }, inputs: inputs, into: &diagnostics)
+        let (unsetDeclarations, variables) = readVariables(parsed.map { ($0.source, $0.keys) }, inputs: inputs, into: &diagnostics)
+        // The variables' YAML is read: let it go before the resources are (a stack of 240,000
+        // variables holds most of its tree there).
+        for i in parsed.indices { parsed[i].keys.remove("variables") }
 
         // Resource declarations across files, checking for duplicates and names.
         var declared: [ResourceAddress: Declaration] = [:]
@@ -120,15 +116,20 @@ public enum StackLoader {
             diagnostics.append(contentsOf: reader.diagnostics)
         }
 
+        if order.count > maxResources, let first = sources.first {
+            diagnostics.append(Diagnostic(at: SourceLocation(file: first.path, line: 1, column: 1),
+                                          "the stack declares \(order.count) resources, more than the \(maxResources) one stack may have",
+                                          hint: "split it into several stacks (each has its own state and environment)"))
+        }
         let stackName = name ?? ""
         let declaredAddresses = Set(declared.keys)
         let resolve: ([String]) -> Resolution = { path in
             resolveAtLoad(path, stack: stackName, environment: environment, variables: variables,
-                          declarations: declarations, declared: declaredAddresses)
+                          unset: unsetDeclarations, declared: declaredAddresses)
         }
         var namesByKind: [ResourceKind: [String]] = [:]
         for address in order { namesByKind[address.kind, default: []].append(address.name) }
-        let unset = Set(declarations.keys).subtracting(variables.keys)
+        let unset = Set(unsetDeclarations.keys)
         let authorizers = readAuthorizers(parsed.map { ($0.source, $0.gateway) }, files: files, resolve: resolve, into: &diagnostics)
 
         // Every resource, through its kind's reader. A reader that returns nothing must have said
@@ -205,14 +206,14 @@ public enum StackLoader {
     }
 
     static func resolveAtLoad(_ path: [String], stack: String, environment: String, variables: [String: ResolvedVariable],
-                              declarations: [String: VariableDeclaration], declared: Set<ResourceAddress>) -> Resolution {
+                              unset: [String: VariableDeclaration], declared: Set<ResourceAddress>) -> Resolution {
         switch path.first {
         case "var":
             guard path.count == 2 else { return .undeclared(suggestion: nil) }
             if let v = variables[path[1]] { return .value(v.value, sensitive: v.declaration.sensitive) }
             // Declared but without a value: that error is reported once, at the declaration.
-            if let d = declarations[path[1]] { return .value(.number(0), sensitive: d.sensitive) }
-            return .undeclared(suggestion: suggestion(for: path[1], among: declarations.keys).map { "var.\($0)" })
+            if let d = unset[path[1]] { return .value(.number(0), sensitive: d.sensitive) }
+            return .undeclared(suggestion: suggestion(for: path[1], among: Array(variables.keys) + Array(unset.keys)).map { "var.\($0)" })
         case "stack":
             return path == ["stack", "name"] ? .value(.string(stack), sensitive: false) : .undeclared(suggestion: "stack.name")
         case "environment":

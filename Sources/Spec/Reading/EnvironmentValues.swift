@@ -1,5 +1,3 @@
-import Yams
-
 /// A process environment as a stack writes it: values known at plan time, and values that
 /// reference something known only after apply (kept as templates for the provider to resolve).
 /// Every resource a value references is a dependency edge.

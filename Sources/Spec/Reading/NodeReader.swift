@@ -1,5 +1,3 @@
-import Yams
-
 /// A key of a YAML mapping with where it was written.
 struct Entry {
     var key: String
@@ -7,7 +5,7 @@ struct Entry {
     var value: Node
 }
 
-/// Reads typed values out of a Yams node tree, recording a diagnostic for every problem. A read
+/// Reads typed values out of a YAML node tree, recording a diagnostic for every problem. A read
 /// that returns nil has always recorded an error first, so that loading goes on, finds the next
 /// mistake too, and never drops a value silently. Codable decoding would lose positions, so
 /// everything is read from the `Node` tree.
@@ -49,16 +47,16 @@ struct NodeReader {
     mutating func error(_ d: Diagnostic) { diagnostics.append(d) }
 
     /// The entries of a mapping; a diagnostic when `node` is something else.
-    mutating func mapping(_ node: Node, what: String) -> [Entry]? {
+    mutating func mapping(_ node: Node, what: @autoclosure () -> String) -> [Entry]? {
         guard case .mapping(let mapping) = node else {
-            error(.wrongType(what, expected: "a mapping", found: Self.describe(node), at: location(node)))
+            error(.wrongType(what(), expected: "a mapping", found: Self.describe(node), at: location(node)))
             return nil
         }
         var entries: [Entry] = []
         entries.reserveCapacity(mapping.count)
         for (k, v) in mapping {
             guard case .scalar(let s) = k else {
-                error(.wrongType("a key in \(what)", expected: "a string", found: Self.describe(k), at: location(k)))
+                error(.wrongType("a key in \(what())", expected: "a string", found: Self.describe(k), at: location(k)))
                 continue
             }
             entries.append(Entry(key: s.string, keyLocation: location(k), value: v))
@@ -77,7 +75,8 @@ struct NodeReader {
 
     mutating func keys(_ entries: [Entry], at location: SourceLocation?, allowed: [String], later: [String] = [], context: String) -> Keys {
         var keys = Keys(context: context, location: location)
-        for entry in entries where allowed.contains(entry.key) { keys.known[entry.key] = entry }
+        keys.known.reserveCapacity(entries.count)
+        for entry in entries where allowed.contains(entry.key) { keys.known.append(entry) }
         for entry in entries where !allowed.contains(entry.key) {
             if later.contains(entry.key) {
                 error(.featureNotAvailable(entry.key, in: context, at: entry.keyLocation))
@@ -85,8 +84,8 @@ struct NodeReader {
             }
             let suggested = suggestion(for: entry.key, among: allowed + later)
             error(.unknownKey(entry.key, in: context, suggestion: suggested, allowed: allowed, at: entry.keyLocation))
-            if let suggested, allowed.contains(suggested), keys.known[suggested] == nil, keys.misspelt[suggested] == nil {
-                keys.misspelt[suggested] = entry
+            if let suggested, allowed.contains(suggested), keys[suggested] == nil {
+                keys.misspelt.append(Entry(key: suggested, keyLocation: entry.keyLocation, value: entry.value))
             }
         }
         return keys
@@ -100,28 +99,28 @@ struct NodeReader {
     }
 
     /// A plain string (no expressions allowed).
-    mutating func literalString(_ node: Node, what: String) -> String? {
+    mutating func literalString(_ node: Node, what: @autoclosure () -> String) -> String? {
         guard case .scalar(let s) = node, node.null == nil || s.style != .plain else {
-            error(.wrongType(what, expected: "a string", found: Self.describe(node), at: location(node)))
+            error(.wrongType(what(), expected: "a string", found: Self.describe(node), at: location(node)))
             return nil
         }
         return s.string
     }
 
-    mutating func bool(_ node: Node, what: String) -> Bool? {
+    mutating func bool(_ node: Node, what: @autoclosure () -> String) -> Bool? {
         guard case .scalar(let s) = node, s.style == .plain, let b = node.bool else {
-            error(.wrongType(what, expected: "true or false", found: Self.describe(node), at: location(node)))
+            error(.wrongType(what(), expected: "true or false", found: Self.describe(node), at: location(node)))
             return nil
         }
         return b
     }
 
     /// A string that may interpolate `${...}`; must be known at plan time.
-    mutating func string(_ node: Node, what: String) -> String? {
-        guard let text = literalString(node, what: what) else { return nil }
+    mutating func string(_ node: Node, what: @autoclosure () -> String) -> String? {
+        guard let text = literalString(node, what: what()) else { return nil }
         guard text.contains("${") else { return text }
         switch evaluate(text, at: location(node)) {
-        case .value(_, true)?: error(.sensitiveInResource(what, at: location(node)))
+        case .value(_, true)?: error(.sensitiveInResource(what(), at: location(node)))
         case .value(let v, false)?: return v.description
         case .knownAfterApply?: error(.notKnownAtPlan(text, at: location(node)))
         case nil: break
@@ -144,16 +143,16 @@ struct NodeReader {
     }
 
     /// A list of strings, or one string standing for a list of one.
-    mutating func stringList(_ node: Node, what: String) -> [String]? {
-        if case .scalar = node { return literalString(node, what: what).map { [$0] } }
+    mutating func stringList(_ node: Node, what: @autoclosure () -> String) -> [String]? {
+        if case .scalar = node { return literalString(node, what: what()).map { [$0] } }
         guard case .sequence(let seq) = node else {
-            error(.wrongType(what, expected: "a list of strings", found: Self.describe(node), at: location(node)))
+            error(.wrongType(what(), expected: "a list of strings", found: Self.describe(node), at: location(node)))
             return nil
         }
         var out: [String] = []
         var failed = false
         for item in seq {
-            if let s = literalString(item, what: "an item of \(what)") { out.append(s) } else { failed = true }
+            if let s = literalString(item, what: "an item of \(what())") { out.append(s) } else { failed = true }
         }
         return failed ? nil : out
     }
@@ -174,20 +173,33 @@ struct NodeReader {
     }
 }
 
-/// The checked entries of one mapping.
+/// The checked entries of one mapping. A few keys each: arrays searched in order beat a
+/// dictionary per mapping (a stack with 240,000 variables reads 240,000 of these).
 struct Keys {
     let context: String
     let location: SourceLocation?
-    fileprivate(set) var known: [String: Entry] = [:]
-    /// Unknown keys read as the allowed key they were a misspelling of (already reported).
-    fileprivate(set) var misspelt: [String: Entry] = [:]
+    fileprivate(set) var known: [Entry] = []
+    /// Unknown keys read as the allowed key they were a misspelling of (already reported),
+    /// under the key they stand for.
+    fileprivate(set) var misspelt: [Entry] = []
 
-    init(context: String, location: SourceLocation?) {
+    init(context: String, location: SourceLocation?, known: [Entry] = []) {
         self.context = context
         self.location = location
+        self.known = known
     }
 
-    subscript(key: String) -> Entry? { known[key] ?? misspelt[key] }
+    subscript(key: String) -> Entry? {
+        for e in known where e.key == key { return e }
+        for e in misspelt where e.key == key { return e }
+        return nil
+    }
+
+    /// Forgets `key` (and what it holds).
+    mutating func remove(_ key: String) {
+        known.removeAll { $0.key == key }
+        misspelt.removeAll { $0.key == key }
+    }
 
     /// Whether the mapping names `key` (or a misspelling of it).
     func has(_ key: String) -> Bool { self[key] != nil }
@@ -195,6 +207,8 @@ struct Keys {
 
 extension String {
     var trimmed: String {
+        // Most values have nothing to trim: no copy then.
+        guard let f = first, let l = last, f.isWhitespace || l.isWhitespace else { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

@@ -1,5 +1,3 @@
-import Yams
-
 /// The values a number read from a stack may take. Every numeric read names one, with an upper
 /// bound too: a value outside it is a located error at validate, never a number that traps a
 /// conversion later (an integer overflow, a timer of 1e300 seconds) or reaches the host.
@@ -57,25 +55,25 @@ struct ValueRange: Sendable, Equatable {
 extension NodeReader {
     /// A number, written plainly or as a single `${...}` that evaluates to one at plan time; it
     /// must be finite and in `range`.
-    mutating func number(_ node: Node, what: String, range: ValueRange) -> Double? {
-        guard let (value, written) = rawNumber(node, what: what) else { return nil }
-        return checked(value, written: written, what: what, range: range, at: location(node))
+    mutating func number(_ node: Node, what: @autoclosure () -> String, range: ValueRange) -> Double? {
+        guard let (value, written) = rawNumber(node, what: what()) else { return nil }
+        return checked(value, written: written, what: what(), range: range, at: location(node))
     }
 
     /// A whole number in `range`.
-    mutating func integer(_ node: Node, what: String, range: ClosedRange<Int>) -> Int? {
-        guard let (value, written) = rawNumber(node, what: what) else { return nil }
+    mutating func integer(_ node: Node, what: @autoclosure () -> String, range: ClosedRange<Int>) -> Int? {
+        guard let (value, written) = rawNumber(node, what: what()) else { return nil }
         guard value.isFinite else {
-            error(.notFinite(what, found: written, at: location(node)))
+            error(.notFinite(what(), found: written, at: location(node)))
             return nil
         }
         guard value == value.rounded() else {
-            error(.wrongType(what, expected: "a whole number", found: formatNumber(value), at: location(node)))
+            error(.wrongType(what(), expected: "a whole number", found: formatNumber(value), at: location(node)))
             return nil
         }
         let r = ValueRange.closed(Double(range.lowerBound), Double(range.upperBound))
         guard r.contains(value) else {
-            error(.outOfRange(what, value: value, range: r, at: location(node)))
+            error(.outOfRange(what(), value: value, range: r, at: location(node)))
             return nil
         }
         return Int(value)
@@ -83,11 +81,11 @@ extension NodeReader {
 
     /// Seconds, written as a number or as "500ms", "30s", "2m", "1h" (or an expression giving
     /// either), finite and in `range`.
-    mutating func duration(_ node: Node, what: String, range: ValueRange) -> Double? {
+    mutating func duration(_ node: Node, what: @autoclosure () -> String, range: ValueRange) -> Double? {
         if case .scalar(let s) = node, s.style == .plain, node.float != nil || node.int != nil {
-            return number(node, what: what, range: range)
+            return number(node, what: what(), range: range)
         }
-        guard let text = string(node, what: what) else { return nil }
+        guard let text = string(node, what: what()) else { return nil }
         let trimmed = text.trimmed
         var seconds: Double?
         if let n = Self.plainNumber(trimmed) {
@@ -99,11 +97,11 @@ extension NodeReader {
             }
         }
         guard let seconds else {
-            error(.wrongType(what, expected: "a duration such as 30s or 2m", found: "'\(Diagnostic.printable(text))'", at: location(node),
+            error(.wrongType(what(), expected: "a duration such as 30s or 2m", found: "'\(Diagnostic.printable(text))'", at: location(node),
                              hint: "write a number with a unit: ms, s, m or h"))
             return nil
         }
-        return checked(seconds, written: text, what: what, range: range, at: location(node))
+        return checked(seconds, written: text, what: what(), range: range, at: location(node))
     }
 
     /// Digits with an optional sign, point and exponent: what a duration's number may be (no
@@ -113,38 +111,38 @@ extension NodeReader {
         return Double(text)
     }
 
-    private mutating func checked(_ value: Double, written: String, what: String, range: ValueRange, at loc: SourceLocation?) -> Double? {
+    private mutating func checked(_ value: Double, written: String, what: @autoclosure () -> String, range: ValueRange, at loc: SourceLocation?) -> Double? {
         guard value.isFinite else {
-            error(.notFinite(what, found: written, at: loc))
+            error(.notFinite(what(), found: written, at: loc))
             return nil
         }
         guard range.contains(value) else {
             // A duration is shown as written: "1e300m" says more than "1.7e+298h".
             let shown = range.unit == "s" && !written.contains("${") && Self.plainNumber(written) == nil ? written : nil
-            error(.outOfRange(what, value: value, range: range, written: shown, at: loc))
+            error(.outOfRange(what(), value: value, range: range, written: shown, at: loc))
             return nil
         }
         return value
     }
 
     /// The number a node holds, and how it was written (for messages); not yet checked.
-    private mutating func rawNumber(_ node: Node, what: String) -> (Double, String)? {
+    private mutating func rawNumber(_ node: Node, what: @autoclosure () -> String) -> (Double, String)? {
         guard case .scalar(let s) = node else {
-            error(.wrongType(what, expected: "a number", found: Self.describe(node), at: location(node)))
+            error(.wrongType(what(), expected: "a number", found: Self.describe(node), at: location(node)))
             return nil
         }
         if s.style == .plain, let d = node.float ?? node.int.map(Double.init) { return (d, s.string) }
         guard s.string.contains("${") else {
-            error(.wrongType(what, expected: "a number", found: Self.describe(node), at: location(node)))
+            error(.wrongType(what(), expected: "a number", found: Self.describe(node), at: location(node)))
             return nil
         }
         switch evaluate(s.string, at: location(node)) {
         case .value(.number, true)?:
             // Resource attributes appear in plans and state; only outputs may carry secrets.
-            error(.sensitiveInResource(what, at: location(node)))
+            error(.sensitiveInResource(what(), at: location(node)))
         case .value(.number(let n), false)?: return (n, formatNumber(n))
         case .value(let v, _)?:
-            error(.wrongType(what, expected: "a number", found: v.typeName, at: location(node)))
+            error(.wrongType(what(), expected: "a number", found: v.typeName, at: location(node)))
         case .knownAfterApply?:
             error(.notKnownAtPlan(s.string, at: location(node)))
         case nil: break

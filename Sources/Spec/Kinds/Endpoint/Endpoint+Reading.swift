@@ -1,5 +1,4 @@
 import EnvironmentAPI
-import Yams
 
 extension Endpoint {
     /// The most instances one variant (or a multi-model endpoint) may run on this machine.

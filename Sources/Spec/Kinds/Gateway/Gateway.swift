@@ -1,5 +1,4 @@
 import EnvironmentAPI
-import Yams
 
 /// The stack's API gateway, declared under `gateway:`. Its stages, API keys and usage plans are
 /// resources of their own (`stages.v1`, `api_keys.ci`, `usage_plans.standard`): each is planned

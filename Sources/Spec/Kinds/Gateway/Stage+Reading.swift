@@ -1,5 +1,4 @@
 import EnvironmentAPI
-import Yams
 
 extension Stage {
     static func read(_ entry: ResourceEntry, reader: inout NodeReader, in context: ReadContext) -> Stage? {

@@ -1,5 +1,4 @@
 import EnvironmentAPI
-import Yams
 
 extension Model {
     static let laterKeys = ["multi_model"]
