@@ -25,11 +25,22 @@ public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible 
     /// What to type to fix it.
     public var hint: String?
 
+    /// Control characters in the text (a name copied from a broken file) are escaped here, once
+    /// for every message: a diagnostic never echoes a raw control byte.
     public init(_ severity: Severity = .error, at location: SourceLocation?, _ summary: String, hint: String? = nil) {
         self.severity = severity
         self.location = location
-        self.summary = summary
-        self.hint = hint
+        self.summary = Self.escapingControls(summary)
+        self.hint = hint.map(Self.escapingControls)
+    }
+
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7f { out += "\\u{" + String(scalar.value, radix: 16) + "}" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
     }
 
     public var description: String {
@@ -81,13 +92,13 @@ extension Diagnostic {
     }
     static func unknownKey(_ key: String, in context: String, suggestion: String?, allowed: [String], at loc: SourceLocation?) -> Diagnostic {
         let hint = suggestion.map { "did you mean '\($0)'?" } ?? "allowed keys: \(allowed.joined(separator: ", "))"
-        return Diagnostic(at: loc, "unknown key '\(key)' in \(context)", hint: hint)
+        return Diagnostic(at: loc, "unknown key '\(printable(key))' in \(printable(context, limit: 200))", hint: hint)
     }
     static func missingKey(_ key: String, in context: String, at loc: SourceLocation?, hint: String) -> Diagnostic {
-        Diagnostic(at: loc, "\(context) is missing required key '\(key)'", hint: hint)
+        Diagnostic(at: loc, "\(printable(context, limit: 200)) is missing required key '\(key)'", hint: hint)
     }
     static func wrongType(_ what: String, expected: String, found: String, at loc: SourceLocation?, hint: String? = nil) -> Diagnostic {
-        Diagnostic(at: loc, "\(what) must be \(expected), found \(found)", hint: hint)
+        Diagnostic(at: loc, "\(printable(what, limit: 200)) must be \(expected), found \(printable(found))", hint: hint)
     }
     static func kindNotAvailable(_ section: String, supported: [String], at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "resource kind '\(section)' is not supported by this version of mlgw-deploy",
@@ -104,11 +115,11 @@ extension Diagnostic {
         Diagnostic(at: loc, "the stack has no name", hint: "add 'stack: my-stack' at the top of the file")
     }
     static func featureNotAvailable(_ key: String, in context: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "'\(key)' in \(context) is not supported by this version of mlgw-deploy",
+        Diagnostic(at: loc, "'\(printable(key))' in \(printable(context, limit: 200)) is not supported by this version of mlgw-deploy",
                    hint: "remove '\(key)'; docs/spec.md lists what each kind accepts today")
     }
     static func duplicateResource(_ address: String, first: SourceLocation?, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "'\(address)' is defined twice",
+        Diagnostic(at: loc, "'\(printable(address))' is defined twice",
                    hint: "the first definition is at \(first?.description ?? "another file"); rename or remove one of them")
     }
     static func invalidEnvironmentName(_ name: String, of context: String, at loc: SourceLocation?) -> Diagnostic {

@@ -20,6 +20,10 @@ final class ModelRegistry: EnvironmentService, @unchecked Sendable {
     }
 
     func put(_ registration: ModelRegistration) throws -> ModelRegistration {
+        // Checked again here, whatever validate did: a value that would trap a timer answers an error.
+        if let t = registration.startupTimeout, !(t.isFinite && t > 0 && t <= 86_400) {
+            throw ControlError(message: "model '\(registration.name)': a start-up timeout of \(t)s is out of range", terminal: true)
+        }
         var probe: String?
         if let runtime = registration.runtime {
             guard let path = registration.artifactPath else {
