@@ -41,6 +41,15 @@ public struct LocalProvider: Provider {
     /// The host's control collections the handlers use.
     public static var usedCollections: [ControlCollection] { AnyKindHandler.all.map(\.collection) }
 
+    /// The host of this environment when it runs and answers.
+    public func runningHost() -> EnvironmentInfo? { host.running() }
+
+    /// What `environment.json` says of the host last started, whether or not it still runs.
+    public func recordedHost() -> EnvironmentInfo? {
+        guard let data = FileManager.default.contents(atPath: folder.infoPath) else { return nil }
+        return try? JSONDecoder().decode(EnvironmentInfo.self, from: data)
+    }
+
     /// The host's view of what runs, or nil when no host runs.
     public func snapshot() async -> EnvironmentSnapshot? {
         guard let info = host.running() else { return nil }

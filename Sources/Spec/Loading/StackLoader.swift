@@ -249,8 +249,20 @@ public enum StackLoader {
         }
     }
 
-    static func isValidStackName(_ name: String) -> Bool {
+    public static func isValidStackName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) || ("0"..."9").contains(first), name.count <= 63 else { return false }
         return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+
+    /// The name the stack's files declare with `stack:`, read without validating anything else:
+    /// what commands that work from the deployed state need from a file that may not load.
+    public static func stackName(of sources: [StackSource]) -> String? {
+        for source in sources {
+            guard case .mapping(let m)? = YAMLComposer.compose(source.text, file: source.path).root else { continue }
+            for pair in m {
+                if case .scalar(let k) = pair.key, k.string == "stack", case .scalar(let v) = pair.value { return v.string }
+            }
+        }
+        return nil
     }
 }

@@ -28,7 +28,7 @@ struct Apply: AsyncParsableCommand {
 
     func run() async throws {
         // A saved plan: execute exactly it, or refuse if anything it was made from changed.
-        if let data = FileManager.default.contents(atPath: absolute(options.stack)), let saved = SavedPlan.decode(data) {
+        if let file = options.stack, let data = FileManager.default.contents(atPath: absolute(file)), let saved = SavedPlan.decode(data) {
             try await applySaved(saved)
             return
         }
@@ -45,15 +45,15 @@ struct Apply: AsyncParsableCommand {
         opts.env = saved.plan.environment
         let loaded = try StackLoading.load(opts, paths: saved.stackPaths, assignments: saved.variableAssignments.merging(options.assignments) { $1 },
                                            variableFiles: saved.variableFiles)
-        try await Locking.withLock(loaded.store, command: "apply \(options.stack)", timeout: parseDuration(lockTimeout)!) {
+        try await Locking.withLock(loaded.store, command: "apply \(options.stack ?? "")", timeout: parseDuration(lockTimeout)!) {
             let now = try await PlanRun.make(loaded, destroy: saved.plan.mode == .destroy, fingerprints: true)
             let differences = saved.fingerprints.differences(from: now.fingerprints!)
             guard differences.isEmpty else {
-                Console.err("error: the saved plan '\(options.stack)' is stale: \(differences.joined(separator: "; "))\n  hint: run 'mlgw-deploy plan --out FILE' again and review the new plan")
+                Console.err("error: the saved plan '\(options.stack ?? "")' is stale: \(differences.joined(separator: "; "))\n  hint: run 'mlgw-deploy plan --out FILE' again and review the new plan")
                 throw ExitCode(1)
             }
             guard let plan = saved.restoringDefinitions(from: loaded.stack) else {
-                Console.err("error: the saved plan '\(options.stack)' names a resource the stack no longer defines\n  hint: run 'mlgw-deploy plan --out FILE' again")
+                Console.err("error: the saved plan '\(options.stack ?? "")' names a resource the stack no longer defines\n  hint: run 'mlgw-deploy plan --out FILE' again")
                 throw ExitCode(1)
             }
             try await execute(plan, loaded: loaded, prior: now.prior, askFirst: false)

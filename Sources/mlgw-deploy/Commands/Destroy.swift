@@ -2,10 +2,16 @@ import ArgumentParser
 import Foundation
 import Providers
 import Reconciler
+import Spec
 
 struct Destroy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove everything the environment holds, dependents first, and check that nothing is left.")
+        abstract: "Remove everything the environment holds, dependents first, and check that nothing is left.",
+        discussion: """
+        Works from the state alone: the stack file may have changed, fail to validate, lack a
+        sensitive variable or be gone (then name the stack with --stack NAME; 'mlgw-deploy env
+        list' shows what is deployed).
+        """)
 
     @OptionGroup var options: StackOptions
 
@@ -16,12 +22,12 @@ struct Destroy: AsyncParsableCommand {
     var lockTimeout: String = "0s"
 
     func run() async throws {
-        let loaded = try StackLoading.load(options)
+        let loaded = try StackLoading.deployed(options)
         try await Locking.withLock(loaded.store, command: "destroy", timeout: parseDuration(lockTimeout) ?? 0) {
-            let prepared = try await PlanRun.make(loaded, destroy: true)
-            let plan = prepared.plan
+            let recorded = try await StackLoading.readState(loaded.store, name: loaded.name)
+            let plan = Planner.destroyPlan(stack: loaded.name, environment: options.env, prior: recorded)
             Console.out(Console.colorPlan(plan.renderText()))
-            let prior = prepared.prior ?? StackState(stack: loaded.stack.name, environment: options.env, lineage: UUID().uuidString.lowercased())
+            let prior = recorded ?? StackState(stack: loaded.name, environment: options.env, lineage: UUID().uuidString.lowercased())
             if plan.hasChanges && !autoApprove {
                 try Confirm.ask("Destroy everything in environment '\(options.env)'?")
             }
@@ -29,8 +35,9 @@ struct Destroy: AsyncParsableCommand {
             var state = prior
             do {
                 if plan.hasChanges {
+                    // Deletes need none of the stack's settings: the state says what to remove.
                     state = try await ApplyEngine(provider: loaded.provider, store: loaded.store).apply(
-                        plan, state: prior, local: loaded.stack.local, emit: ProgressView(json: false).emit)
+                        plan, state: prior, local: LocalSettings(), emit: ProgressView(json: false).emit)
                 }
                 // Also stops a host that an interrupted apply started before it recorded anything.
                 try await loaded.provider.finish(state)

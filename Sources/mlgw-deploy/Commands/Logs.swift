@@ -7,13 +7,19 @@ struct Logs: AsyncParsableCommand {
     @OptionGroup var options: StackOptions
 
     @Argument(help: "A resource address such as endpoints.fraud, or 'environment'.")
-    var resource: String
+    var resource: String?
 
     @Flag(name: .shortAndLong, help: "Keep printing new lines as they are written.")
     var follow = false
 
     func run() async throws {
-        let loaded = try StackLoading.load(options)
+        var options = self.options, given = self.resource
+        options.shiftingPositional(into: &given)
+        guard let resource = given else {
+            Console.err("error: name the resource whose logs to print, such as endpoints.NAME, functions.NAME, gateway or environment")
+            throw ExitCode(1)
+        }
+        let loaded = try StackLoading.deployed(options)
         let files: [String]
         if resource == "environment" {
             files = [loaded.folder.hostLog]
@@ -22,7 +28,9 @@ struct Logs: AsyncParsableCommand {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
             files = names.filter { $0.hasSuffix(".log") }.sorted().map { dir + "/" + $0 }
             if files.isEmpty {
-                Console.err("error: no logs for '\(resource)' in \(loaded.folder.logs)\n  hint: use a resource address such as endpoints.NAME (models run no process), or 'environment'")
+                let known = ((try? FileManager.default.contentsOfDirectory(atPath: loaded.folder.logs)) ?? [])
+                    .filter { !$0.hasSuffix(".log") }.sorted() + ["environment"]
+                Console.err("error: no logs for '\(resource)' in \(loaded.folder.logs)\n  hint: logs are kept for: \(known.joined(separator: ", ")) (models run no process of their own)")
                 throw ExitCode(1)
             }
         }

@@ -14,8 +14,10 @@ struct Output: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let loaded = try StackLoading.load(options)
-        let state = try await StackLoading.readState(loaded.store, stack: loaded.stack)
+        var options = self.options, name = self.name
+        options.shiftingPositional(into: &name)
+        let deployed = try StackLoading.deployed(options)
+        let state = try await StackLoading.readState(deployed.store, name: deployed.name)
         var outputs = state?.outputs ?? [:]
         // The environment's own attributes are outputs too.
         for key in ["aws_endpoint_url", "metrics_url", "gateway_url"] {

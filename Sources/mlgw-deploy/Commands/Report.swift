@@ -18,9 +18,11 @@ struct Report: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let loaded = try StackLoading.load(options)
+            var options = self.options, endpoint = self.endpoint
+            options.shiftingPositional(into: &endpoint)
+            let loaded = try StackLoading.deployed(options)
             guard let snapshot = await loaded.provider.snapshot() else {
-                Console.err("error: environment '\(options.env)' of stack '\(loaded.stack.name)' is not running\n  hint: apply the stack first")
+                Console.err("error: environment '\(options.env)' of stack '\(loaded.name)' is not running\n  hint: apply the stack first")
                 throw ExitCode(1)
             }
             let endpoints = snapshot.endpoints.filter { endpoint == nil || $0.name == endpoint }

@@ -12,8 +12,8 @@ struct StateCommand: AsyncParsableCommand {
         @OptionGroup var options: StackOptions
 
         func run() async throws {
-            let loaded = try StackLoading.load(options)
-            let state = try await StackLoading.readState(loaded.store, stack: loaded.stack)
+            let deployed = try StackLoading.deployed(options)
+            let state = try await StackLoading.readState(deployed.store, name: deployed.name)
             for r in state?.sortedResources ?? [] { Console.out(r.address.description) }
         }
     }
@@ -21,13 +21,19 @@ struct StateCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one recorded resource as JSON.")
         @OptionGroup var options: StackOptions
-        @Argument(help: "An address such as endpoints.fraud.") var address: String
+        @Argument(help: "An address such as endpoints.fraud.") var address: String?
 
         func run() async throws {
-            let loaded = try StackLoading.load(options)
-            let state = try await StackLoading.readState(loaded.store, stack: loaded.stack)
+            var options = self.options, given = self.address
+            options.shiftingPositional(into: &given)
+            guard let address = given else {
+                Console.err("error: name the address to show, such as endpoints.NAME ('state list' lists them)")
+                throw ExitCode(1)
+            }
+            let deployed = try StackLoading.deployed(options)
+            let state = try await StackLoading.readState(deployed.store, name: deployed.name)
             guard let a = ResourceAddress(parsing: address), let r = state?.resource(a) else {
-                Console.err("error: the state records no '\(address)'\n  hint: 'mlgw-deploy state list \(options.stack)' lists what it records")
+                Console.err("error: the state records no '\(address)'\n  hint: 'mlgw-deploy state list \(options.stack ?? "--stack \(deployed.name)")' lists what it records")
                 throw ExitCode(1)
             }
             let encoder = JSONEncoder()

@@ -6,10 +6,15 @@ import Reconciler
 import Services
 import Spec
 
-/// Options every command that reads a stack shares.
+/// Options every command that reads a stack shares. Commands that plan need the stack's files;
+/// commands that read or tear down what is deployed (status, output, logs, state, graph,
+/// destroy) work from the state alone, so they also take `--stack NAME` instead of a file.
 struct StackOptions: ParsableArguments {
     @Argument(help: "The stack: a YAML file, or a folder whose *.yaml files form one stack.")
-    var stack: String
+    var stack: String?
+
+    @Option(name: .customLong("stack"), help: ArgumentHelp("The stack's name, for commands that work from what is deployed (no file needed).", valueName: "name"))
+    var stackName: String?
 
     @Option(name: .long, help: "The environment: each has its own state, processes and ports.")
     var env: String = "default"
@@ -24,11 +29,23 @@ struct StackOptions: ParsableArguments {
     var stateDir: String?
 
     func validate() throws {
+        if stack == nil && stackName == nil {
+            throw ValidationError("name a stack: a stack file (or folder), or --stack NAME for what is deployed (mlgw-deploy env list shows them)")
+        }
         guard isValidEnvironmentName(env) else {
             throw ValidationError("environment name '\(env)' is invalid: use lowercase letters, digits, '-' and '_'")
         }
         for v in variables where !v.contains("=") {
             throw ValidationError("--var '\(v)' is not name=value; write --var \(v)=VALUE")
+        }
+    }
+
+    /// With `--stack NAME`, the first positional argument is the command's own (an output's
+    /// name, a resource's address), not a stack file: moves it there.
+    mutating func shiftingPositional(into extra: inout String?) {
+        if stackName != nil, let first = stack, extra == nil {
+            extra = first
+            stack = nil
         }
     }
 
@@ -112,6 +129,15 @@ final class LocalFiles: SpecFileSystem, @unchecked Sendable {
     }
 }
 
+/// What is deployed for one environment of one stack: its folder, state and provider.
+struct DeployedStack {
+    var name: String
+    var environment: String
+    var folder: EnvironmentFolder
+    var store: StateStore
+    var provider: LocalProvider
+}
+
 /// A stack loaded from disk, with what the commands need around it.
 struct LoadedStack {
     var stack: Stack
@@ -125,7 +151,11 @@ enum StackLoading {
     /// Reads the stack files; prints every diagnostic and throws ExitCode(1) on errors.
     static func load(_ options: StackOptions, paths: [String]? = nil, assignments: [String: String]? = nil,
                      variableFiles: [String]? = nil) throws -> LoadedStack {
-        let sourcePaths = try paths ?? stackFiles(options.stack)
+        guard let file = options.stack ?? paths?.first else {
+            Console.err("error: this command plans, so it needs the stack's files, not only its name\n  hint: pass the stack file or folder (commands that work from what is deployed take --stack NAME: destroy, status, output, logs, state, graph)")
+            throw ExitCode(1)
+        }
+        let sourcePaths = try paths ?? stackFiles(file)
         var sources: [StackSource] = []
         var diagnostics = Diagnostics()
         for path in sourcePaths {
@@ -187,15 +217,54 @@ enum StackLoading {
     }
 
     static func readState(_ store: StateStore, stack: Stack) async throws -> StackState? {
+        try await readState(store, name: stack.name)
+    }
+
+    static func readState(_ store: StateStore, name: String) async throws -> StackState? {
         do {
             let state = try await store.read()
-            if let state, state.stack != stack.name {
-                throw StateFileError.wrongStack(path: store.statePath, found: state.stack, expected: stack.name)
+            if let state, state.stack != name {
+                throw StateFileError.wrongStack(path: store.statePath, found: state.stack, expected: name)
             }
             return state
         } catch {
             Console.err("error: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// What is deployed for the stack the options name, found without validating the stack: by
+    /// `--stack NAME`, or by the `stack:` name its file declares (the file may not load: a
+    /// sensitive variable unset, an error, even a file deleted since, given --stack).
+    static func deployed(_ options: StackOptions) throws -> DeployedStack {
+        if options.stack != nil && options.stackName != nil {
+            Console.err("error: give a stack file or --stack NAME, not both")
+            throw ExitCode(1)
+        }
+        var name = options.stackName
+        if name == nil, let file = options.stack {
+            let full = absolute(file)
+            guard FileManager.default.fileExists(atPath: full) else {
+                Console.err("error: stack '\(file)' does not exist\n  hint: to act on what is deployed, pass --stack NAME (mlgw-deploy env list shows the environments under \(options.stateDirectory))")
+                throw ExitCode(1)
+            }
+            let paths = try stackFiles(file)
+            let sources = paths.compactMap { path -> StackSource? in
+                guard let data = FileManager.default.contents(atPath: path) else { return nil }
+                return StackLoader.decode([UInt8](data), path: relativeToCurrent(path), absolutePath: path).source
+            }
+            name = StackLoader.stackName(of: sources)
+            if name == nil {
+                Console.err("error: stack '\(file)' declares no readable 'stack:' name\n  hint: pass --stack NAME to act on what is deployed (mlgw-deploy env list shows them)")
+                throw ExitCode(1)
+            }
+        }
+        guard let name, StackLoader.isValidStackName(name) else {
+            Console.err("error: '\(options.stackName ?? "")' is not a stack name\n  hint: use the name the stack file declares with 'stack:' (mlgw-deploy env list shows them)")
+            throw ExitCode(1)
+        }
+        let folder = EnvironmentFolder(stateDirectory: options.stateDirectory, stack: name, environment: options.env)
+        return DeployedStack(name: name, environment: options.env, folder: folder, store: StateStore(directory: folder.path),
+                             provider: LocalProvider(folder: folder, executable: selfExecutable))
     }
 }
