@@ -22,6 +22,9 @@ struct HostProcess: Sendable {
     /// Starts a host detached in its own session (it outlives this command) and waits until it
     /// answers. Its log goes to `logs/environment.log`.
     func start(port: Int?, gatewayPort: Int? = nil) async throws -> EnvironmentInfo {
+        for (fixed, key) in [(port, "local.port"), (gatewayPort, "local.gateway_port")] {
+            if let fixed, ProcessProbe.isListening(port: fixed) { throw portTaken(fixed, key: key) }
+        }
         try FileManager.default.createDirectory(atPath: folder.logs, withIntermediateDirectories: true)
         unlink(folder.infoPath)
         let fd = open(folder.hostLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -29,6 +32,8 @@ struct HostProcess: Sendable {
             throw ProviderError("cannot write the environment's log '\(folder.hostLog)': \(StateFileError.reason(errno))\n  hint: \(Self.diskHint(folder.path))", terminal: true)
         }
         defer { close(fd) }
+        // What this start writes: an earlier failed start's lines are not repeated.
+        let logStart = lseek(fd, 0, SEEK_END)
         var arguments = [executable, "serve", "environment", "--dir", folder.path]
         if let port { arguments += ["--port", String(port)] }
         if let gatewayPort { arguments += ["--gateway-port", String(gatewayPort)] }
@@ -42,7 +47,10 @@ struct HostProcess: Sendable {
             if let info = running(), info.pid == pid { return info }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                let tail = (try? String(contentsOfFile: folder.hostLog, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n    ") ?? ""
+                let tail = Self.lines(of: folder.hostLog, from: logStart).suffix(5).joined(separator: "\n    ")
+                for (fixed, key) in [(port, "local.port"), (gatewayPort, "local.gateway_port")] {
+                    if let fixed, tail.contains("127.0.0.1:\(fixed) ") && tail.contains("address already in use") { throw portTaken(fixed, key: key) }
+                }
                 if tail.isEmpty, Self.freeBytes(folder.path).map({ $0 < 64 * 1024 }) == true {
                     throw ProviderError("the environment host exited at start: the disk holding \(folder.path) is full\n  hint: \(Self.diskHint(folder.path))", terminal: true)
                 }
@@ -52,6 +60,30 @@ struct HostProcess: Sendable {
         }
         kill(pid, SIGKILL)
         throw ProviderError("the environment host did not answer within 15 s; see \(folder.hostLog)")
+    }
+
+    /// The lines a log got from `offset` on.
+    static func lines(of path: String, from offset: off_t) -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: UInt64(max(0, offset)))
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// A fixed port someone holds: which of our environments, if one of them, and what to change.
+    func portTaken(_ port: Int, key: String) -> ProviderError {
+        let root = PathMath.directory(of: PathMath.directory(of: folder.path))
+        var holder = "another program"
+        for stack in ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() {
+            for environment in ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + stack)) ?? []).sorted() {
+                let info = "\(root)/\(stack)/\(environment)/\(EnvironmentInfo.fileName)"
+                guard let data = FileManager.default.contents(atPath: info), let e = try? JSONDecoder().decode(EnvironmentInfo.self, from: data),
+                      ProcessProbe.isAlive(e.pid), e.awsPort == port || e.gatewayPort == port else { continue }
+                holder = "environment '\(environment)' of stack '\(stack)' (host pid \(e.pid))"
+            }
+        }
+        return ProviderError("port \(port) ('\(key)') is already in use by \(holder)\n  hint: give this environment another '\(key)' (for example from a variable: \(key.dropFirst(6)): \"${var.port}\" and --var port=N), leave it out to let the OS choose, or free the port", terminal: true)
     }
 
     /// Free bytes on the disk holding `path`.

@@ -47,11 +47,11 @@ public struct EnvironmentHost {
         let frontDoor = FrontDoorServices(table: table, metrics: metrics, requestIDs: RequestIDs(),
                                           shadowLane: ShadowLane(loop: MultiThreadedEventLoopGroup(numberOfThreads: 1).next()),
                                           functions: functions, gateway: gateway)
-        let front = try HTTPServer.bind(group: group, port: port) { channel in
+        let front = try Self.listen(group: group, port: port, what: "the AWS URL (local.port)") { channel in
             FrontDoorHandler(services: frontDoor, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!)
         }
         let awsPort = front.localAddress?.port ?? port
-        let gatewayListener = try HTTPServer.bind(group: group, port: self.gatewayPort) { channel in
+        let gatewayListener = try Self.listen(group: group, port: self.gatewayPort, what: "the gateway (local.gateway_port)") { channel in
             GatewayHandler(services: frontDoor, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!)
         }
         let gatewayPort = gatewayListener.localAddress?.port ?? self.gatewayPort
@@ -101,6 +101,22 @@ public struct EnvironmentHost {
         guard rename(temp, infoPath) == 0 else { throw ControlError(message: "cannot write \(infoPath)", terminal: true) }
         HostLog.write("environment host pid \(getpid()): aws url http://127.0.0.1:\(awsPort), gateway http://127.0.0.1:\(gatewayPort), control port \(controlPort)")
         waitForSignal(stop)
+    }
+}
+
+extension EnvironmentHost {
+    /// A listener that could not be opened, said plainly (the provider shows this line).
+    struct ListenError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func listen(group: EventLoopGroup, port: Int, what: String, make: @escaping @Sendable (Channel) -> ChannelHandler) throws -> Channel {
+        do {
+            return try HTTPServer.bind(group: group, port: port, make: make)
+        } catch let error as IOError {
+            let reason = error.errnoCode == EADDRINUSE ? "address already in use" : String(cString: strerror(error.errnoCode))
+            throw ListenError(description: "cannot listen on 127.0.0.1:\(port) for \(what): \(reason)")
+        }
     }
 }
 

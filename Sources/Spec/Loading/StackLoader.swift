@@ -82,7 +82,6 @@ public enum StackLoader {
                 }
             }
             if let e = keys["description"] { description = reader.literalString(e.value, what: "'description'") }
-            if let e = keys["local"] { readLocal(e.value, into: &local, reader: &reader) }
             diagnostics.append(contentsOf: reader.diagnostics)
         }
         if name == nil, let first = sources.first, !diagnostics.hasErrors {
@@ -126,6 +125,13 @@ public enum StackLoader {
         let resolve: ([String]) -> Resolution = { path in
             resolveAtLoad(path, stack: stackName, environment: environment, variables: variables,
                           unset: unsetDeclarations, declared: declaredAddresses)
+        }
+        // Local settings may come from variables (a fixed port per environment: --var port=8001).
+        for (source, keys, _) in parsed {
+            guard let e = keys["local"] else { continue }
+            var reader = NodeReader(file: source.path, resolve: resolve)
+            readLocal(e.value, into: &local, reader: &reader)
+            diagnostics.append(contentsOf: reader.diagnostics)
         }
         var namesByKind: [ResourceKind: [String]] = [:]
         for address in order { namesByKind[address.kind, default: []].append(address.name) }

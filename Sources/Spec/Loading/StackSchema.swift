@@ -43,8 +43,10 @@ public enum StackSchema {
                    "properties": {"value": {"type": "string"}, "description": {"type": "string"}, "sensitive": {"type": "boolean"}}}]}},
                 "local": {"type": "object", "additionalProperties": false, "description": "Settings of the local provider.",
                   "properties": {
-                    "port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Fixed port of the environment's AWS-compatible URL."},
-                    "gateway_port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Fixed port of the gateway."},
+                    "port": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"$ref": "#/$defs/expression"}],
+                             "description": "Fixed port of the environment's AWS-compatible URL (a variable gives each environment its own)."},
+                    "gateway_port": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"$ref": "#/$defs/expression"}],
+                                     "description": "Fixed port of the gateway."},
                     "health_timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": \(formatNumber(StackLoader.maxHealthTimeout)),
                                        "description": "Seconds a new model server may take to become healthy (default 60)."}}},
                 \(sections.joined(separator: ",\n"))
