@@ -1,6 +1,5 @@
 import EnvironmentAPI
 import Foundation
-import NIOConcurrencyHelpers
 
 /// The gateway's collections (stages, API keys, usage plans) as a service of the host: each put
 /// compiles a new snapshot that the gateway's listener swaps in whole; `reconcile` writes the
@@ -37,15 +36,8 @@ extension GatewayState: EnvironmentService {
         })
     }
 
-    /// Quota counts are written at most every 200 ms while keys use them: a count wakes the
-    /// supervisor when nothing is waiting to be saved, and the look after a save is 200 ms on.
-    func reconcile(now: Date) async -> Date? {
-        let due = lastQuotaSave.withLockedValue { $0 }.addingTimeInterval(0.2)
-        guard now >= due else { return due }
-        lastQuotaSave.withLockedValue { $0 = now }
-        saveQuotas()
-        return nil
-    }
+    /// Nothing to look at on a timer: quota counts are written as they are taken.
+    func reconcile(now: Date) async -> Date? { nil }
 
     func processExited(pid: Int32, status: Int32) async {}
 

@@ -34,7 +34,6 @@ public struct EnvironmentHost {
                                         models: models, supervisor: supervisor)
         let functions = FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor)
         let gateway = GatewayState(directory: directory, clock: clock)
-        gateway.wake = Wake { [weak gateway] in if let gateway { supervisor.wake(gateway) } }
         // The order services are looked at, and stopped in reverse: the gateway first, the
         // models it all depends on last.
         let services: [any EnvironmentService] = [models, endpoints, functions, gateway]

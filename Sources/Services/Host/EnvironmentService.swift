@@ -21,14 +21,6 @@ protocol EnvironmentService: AnyObject, Sendable {
     func shutdown() async
 }
 
-/// Asks the supervisor for an early look (a service's state changed: an exit, a new retry due).
-struct Wake: Sendable {
-    let signal: @Sendable () -> Void
-    func callAsFunction() { signal() }
-
-    static let none = Wake(signal: {})
-}
-
 /// The host's log (`logs/environment.log` is the host's standard output): one stamped line each.
 enum HostLog {
     static func write(_ message: String) {
