@@ -29,6 +29,11 @@ public struct ModelRegistration: ControlConfiguration {
     public var sha256: String
     public var runtime: ModelRuntime?
     public var artifactPath: String?
+    /// A server's model folder: its artifact copied (a file), copied whole (a folder) or unpacked
+    /// (a `.tar.gz`) inside the environment; the server finds it in `SM_MODEL_DIR`.
+    public var modelDirectory: String?
+    /// SHA-256 of a server's artifact as the stack names it (a folder: of its files' names and contents).
+    public var artifactSHA256: String?
     public var command: [String]?
     public var environment: [String: String]?
     public var workingDirectory: String?
@@ -50,5 +55,16 @@ public struct ModelRegistration: ControlConfiguration {
         self.workingDirectory = workingDirectory
         self.startupTimeout = startupTimeout
         self.probe = probe
+    }
+}
+
+/// What every process the environment starts inherits from the command that started the host:
+/// only names that locate programs and set the locale, never the rest of its environment (which
+/// may hold a secret). A model server or a function gets more only through its `environment:`.
+public enum InheritedEnvironment {
+    public static let names = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH"]
+
+    public static func filter(_ environment: [String: String]) -> [String: String] {
+        environment.filter { names.contains($0.key) }
     }
 }

@@ -32,7 +32,7 @@ func exampleStacks() -> [(name: String, files: [(String, String)])] {
     return names.compactMap { name in
         let url = stacksFolder.appendingPathComponent(name)
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let files = isDirectory.boolValue
             ? ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted().map { url.appendingPathComponent($0) }
             : (name.hasSuffix(".yaml") ? [url] : [])

@@ -75,14 +75,21 @@ let validationCases: [ValidationCase] = [
         models:
           m: {runtime: linear, artifact: m.json, command: [serve]}
         """, expected: ["3:42: model 'm' has both 'runtime' and 'command'"]),
-    ValidationCase(name: "a server command must be a list, with an artifact only for runtimes", yaml: """
+    ValidationCase(name: "a server command must be a list; its artifact must exist", yaml: """
         stack: demo
         models:
           a: {command: "python3 serve.py"}
-          b: {command: [serve], artifact: m.json, startup_timeout: soon}
+          b: {command: [serve], artifact: model.tar.gz, startup_timeout: soon}
         """, expected: ["3:16: 'command' of model 'a' must be a non-empty list",
-                        "4:25: 'artifact' of model 'b' only goes with a built-in 'runtime'",
-                        "4:60: 'startup_timeout' of model 'b' must be a duration such as 30s or 2m"]),
+                        "4:35: artifact of model 'b' 'model.tar.gz' does not exist",
+                        "4:66: 'startup_timeout' of model 'b' must be a duration such as 30s or 2m"]),
+    ValidationCase(name: "a server's environment cannot set what the host sets", yaml: """
+        stack: demo
+        models:
+          a: {command: [serve], environment: {SAGEMAKER_BIND_TO_PORT: "8080", SM_MODEL_DIR: /x}}
+          b: {command: [serve], artifact: m.json, environment: {SM_MODEL_DIR: /x}}
+        """, expected: ["3:39: 'SAGEMAKER_BIND_TO_PORT' in the environment of model 'a' is set by the environment host|each instance gets its own port",
+                        "4:57: 'SM_MODEL_DIR' in the environment of model 'b' is set by the environment host|the folder holding the model's artifact"]),
     ValidationCase(name: "rollouts are checked", yaml: validHeader + """
         endpoints:
           e:
@@ -267,6 +274,14 @@ func validationReportsEveryProblem(_ c: ValidationCase) {
     #expect(a.contentSHA256 != b.contentSHA256)
     let c = try #require(load(yaml.replacingOccurrences(of: "fast", with: "slow"), files: scriptA).0?.resources.first?.model)
     #expect(a.contentSHA256 != c.contentSHA256)
+
+    // An artifact's content is part of the identity; its path alone is not.
+    let withArtifact = yaml + "    artifact: model.tar.gz\n"
+    let d = try #require(load(withArtifact, files: FakeFiles(contents: ["/w/stacks/serve.py": "v1", "/w/stacks/model.tar.gz": "weights 1"])).0?.resources.first)
+    let e = try #require(load(withArtifact, files: FakeFiles(contents: ["/w/stacks/serve.py": "v1", "/w/stacks/model.tar.gz": "weights 2"])).0?.resources.first)
+    #expect(d.model?.artifactSHA256 == SHA256.hex(of: "weights 1"))
+    #expect(d.model?.contentSHA256 != e.model?.contentSHA256 && d.model?.contentSHA256 != a.contentSHA256)
+    #expect(d.attributes["artifact_sha256"] == .string(SHA256.hex(of: "weights 1")) && d.attributes["artifact"] == .string("model.tar.gz"))
 }
 
 @Test func aMultiModelEndpointReadsItsFolderRuntimeAndCache() throws {

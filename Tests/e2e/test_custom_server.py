@@ -136,3 +136,85 @@ endpoints:
 """)
     p = mlgw.run("validate", str(stack), check=False)
     assert p.returncode == 1 and "dependency cycle: models.caller -> endpoints.front -> models.caller" in p.stderr
+
+
+def server_environment(mlgw, stack, endpoint):
+    ep = [e for e in mlgw.status(stack)["host"]["endpoints"] if e["name"] == endpoint][0]
+    pid = ep["variants"][0]["instances"][0]["pid"]
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return dict(item.decode().split("=", 1) for item in f.read().split(b"\0") if b"=" in item)
+
+
+@pytest.mark.parametrize("form", ["folder", "file", "tar.gz"])
+def test_a_servers_artifact_becomes_its_model_folder(mlgw, tmp_path, monkeypatch, form):
+    import tarfile
+    rules = open(os.path.join(ROOT, "examples", "servers", "rules", "rules.json")).read()
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "rules.json").write_text(rules)
+    if form == "folder":
+        artifact = "model"
+    elif form == "file":
+        artifact = "model/rules.json"
+    else:
+        with tarfile.open(tmp_path / "model.tar.gz", "w:gz") as t:
+            t.add(source / "rules.json", arcname="rules.json")
+        artifact = "model.tar.gz"
+    # What the shell that runs apply has: PYTHONPATH and a virtualenv reach the server, a secret does not.
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "venv"))
+    monkeypatch.setenv("SOME_TOKEN", "not-for-servers")
+    stack = tmp_path / "own.yaml"
+    stack.write_text(f"""stack: own-{form.replace('.', '-')}
+models:
+  rules:
+    command: [python3, {ROOT}/examples/servers/serve.py]
+    artifact: {artifact}
+    environment: {{EXTRA: given}}
+endpoints:
+  risk: {{variants: {{a: {{model: rules}}}}}}
+""")
+    plan = mlgw.run("plan", str(stack)).stdout
+    assert "artifact_sha256" in plan and f'+ artifact' in plan
+    mlgw.run("apply", str(stack), "--auto-approve")
+    env = server_environment(mlgw, str(stack), "risk")
+    folder = env["SM_MODEL_DIR"]
+    assert folder.startswith(str(mlgw.state_dir)) and "/data/models/rules/" in folder
+    assert sorted(os.listdir(folder)) == ["rules.json"] and open(os.path.join(folder, "rules.json")).read() == rules
+    assert env["EXTRA"] == "given" and env["PYTHONPATH"] == str(tmp_path / "lib") and env["VIRTUAL_ENV"] == str(tmp_path / "venv")
+    assert "SOME_TOKEN" not in env and "SAGEMAKER_BIND_TO_PORT" in env
+    c = mlgw.client(str(stack))
+    assert float(c.invoke_endpoint(EndpointName="risk", Body=b"12,80.5,3", ContentType="text/csv")["Body"].read())
+
+    # A new artifact is a new model: the endpoint moves blue/green onto a new folder.
+    (source / "rules.json").write_text(rules.replace("0.", "0.0", 1))
+    if form == "tar.gz":
+        with tarfile.open(tmp_path / "model.tar.gz", "w:gz") as t:
+            t.add(source / "rules.json", arcname="rules.json")
+    plan = mlgw.run("plan", str(stack)).stdout
+    assert "models.rules must be replaced (models are immutable: artifact_sha256" in plan, plan
+    mlgw.run("apply", str(stack), "--auto-approve")
+    assert server_environment(mlgw, str(stack), "risk")["SM_MODEL_DIR"] != folder
+    assert mlgw.run("plan", str(stack), "--detailed-exitcode", check=False).returncode == 0
+
+
+def test_a_broken_archive_and_host_set_variables_are_errors(mlgw, tmp_path):
+    (tmp_path / "model.tar.gz").write_bytes(b"not gzip at all")
+    stack = tmp_path / "broken.yaml"
+    stack.write_text(f"""stack: broken
+models:
+  rules: {{command: [python3, {ROOT}/examples/servers/serve.py], artifact: model.tar.gz}}
+""")
+    p = mlgw.run("apply", str(stack), "--auto-approve", check=False)
+    assert p.returncode == 1 and "cannot prepare the model folder of model 'rules'" in p.stderr and "not a readable .tar.gz" in p.stderr, p.stderr
+    models = os.path.join(mlgw.state_dir, "broken", "default", "data", "models", "rules")
+    assert not os.path.exists(models) or os.listdir(models) == []  # nothing half-unpacked is left
+
+    stack.write_text(f"""stack: broken
+models:
+  rules: {{command: [python3, serve.py], artifact: model.tar.gz, environment: {{SM_MODEL_DIR: /x, SAGEMAKER_BIND_TO_PORT: "1"}}}}
+""")
+    p = mlgw.run("validate", str(stack), check=False)
+    assert p.returncode == 1
+    assert "'SM_MODEL_DIR' in the environment of model 'rules' is set by the environment host" in p.stderr
+    assert "'SAGEMAKER_BIND_TO_PORT' in the environment of model 'rules' is set by the environment host" in p.stderr

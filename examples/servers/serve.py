@@ -6,9 +6,11 @@
   {"instances": [[...]]} and answers {"predictions": [...]} (application/json);
 - stops on SIGTERM.
 
-The "model" is a small rule set read from $MODEL_DIR/rules.json: a weighted sum of the features
-squashed to (0, 1). A row that is exactly `fail` answers 500, to show how a failing model looks to
-callers (a ModelError with the original status and message).
+The "model" is a small rule set read from $SM_MODEL_DIR/rules.json (the folder the stack's
+`artifact:` becomes, as SageMaker's /opt/ml/model; $MODEL_DIR or ./rules next to this file when
+unset): a weighted sum of the features squashed to (0, 1). A row that is exactly `fail` answers
+500, to show how a failing model looks to callers (a ModelError with the original status and
+message).
 
 Asked for `Accept: application/jsonlines`, it streams: one JSON line per row, each sent as its own
 HTTP chunk as soon as it is scored (what InvokeEndpointWithResponseStream relays as PayloadParts).
@@ -32,7 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MULTI_MODEL = os.environ.get("SAGEMAKER_MULTI_MODEL", "").lower() == "true"
 MAX_MODELS = int(os.environ.get("MAX_MODELS", "1000"))
-MODEL_DIR = os.environ.get("MODEL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules"))
+MODEL_DIR = (os.environ.get("SM_MODEL_DIR") or os.environ.get("MODEL_DIR")
+             or os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules"))
 RULES = None
 if not MULTI_MODEL:
     with open(os.path.join(MODEL_DIR, "rules.json")) as f:

@@ -100,7 +100,8 @@ struct HostProcess: Sendable {
 
     /// What the host starts with: never this command's whole environment, which may hold a
     /// secret (an API key given through `from_env`). Only what running programs needs.
-    static let passedToHost = ["PATH", "HOME", "LANG", "TMPDIR", "AWS_REGION"]
+    /// What the host inherits: what its children inherit, and the region the AWS APIs report.
+    static let passedToHost = InheritedEnvironment.names + ["AWS_REGION"]
 
     static func hostEnvironment(_ environment: [String: String]) -> [String: String] {
         environment.filter { passedToHost.contains($0.key) }

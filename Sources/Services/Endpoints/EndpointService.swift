@@ -335,11 +335,11 @@ actor EndpointService: EnvironmentService {
         instance.port = port
         instance.upstream = Upstream(port: port, instanceID: instance.id)
         var environment = ChildEnvironment.base
-        environment["SAGEMAKER_BIND_TO_PORT"] = String(port)
         let model = instance.model
         let program: String, arguments: [String], workingDirectory: String?
         if let command = model.command {
             for (k, v) in model.environment ?? [:] { environment[k] = v }
+            if let folder = model.modelDirectory { environment["SM_MODEL_DIR"] = folder }
             workingDirectory = model.workingDirectory
             guard let path = Executables.find(command[0], in: model.workingDirectory ?? directory) else {
                 throw ControlError(message: "'\(command[0])' is not an executable file here or on PATH", terminal: true)
@@ -357,6 +357,7 @@ actor EndpointService: EnvironmentService {
             workingDirectory = nil
             (program, arguments) = (executable, ["serve", "model", "--runtime", (model.runtime ?? .linear).rawValue, "--artifact", artifact])
         }
+        environment["SAGEMAKER_BIND_TO_PORT"] = String(port)
         let pid = try await spawner.spawn(program, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
                                           logPath: instance.logPath, idlePriority: instance.idlePriority, for: self)
         instance.pid = pid
@@ -372,7 +373,7 @@ actor EndpointService: EnvironmentService {
         let deadline = Date().addingTimeInterval(timeout)
         // Built-in runtimes get a row of zeros; a server gets its declared probe, or /ping alone.
         var probe: ModelRegistration.Probe?
-        if instance.model.artifactPath != nil {
+        if instance.model.runtime != nil {
             probe = ModelRegistration.Probe(contentType: "text/csv", body: models.probe(for: instance.model) ?? "0")
         } else {
             probe = instance.model.probe
@@ -584,13 +585,9 @@ actor EndpointService: EnvironmentService {
 }
 
 /// What every child process starts from: the host's own environment is not passed on (it may
-/// hold a secret of the command that started the host); only what programs need to run.
+/// hold a secret of the command that started the host); only `InheritedEnvironment.names`.
 enum ChildEnvironment {
-    static let passed = ["PATH", "HOME", "LANG", "TMPDIR"]
-
-    static var base: [String: String] {
-        ProcessInfo.processInfo.environment.filter { passed.contains($0.key) }
-    }
+    static var base: [String: String] { InheritedEnvironment.filter(ProcessInfo.processInfo.environment) }
 }
 
 func formatWeight(_ w: Double) -> String {

@@ -36,6 +36,12 @@ final class ModelRegistry: EnvironmentService, @unchecked Sendable {
             guard Executables.find(program, in: registration.workingDirectory ?? directory) != nil else {
                 throw ControlError(message: "the command of model '\(registration.name)' names '\(program)', which is not an executable file here or on PATH", terminal: true)
             }
+            if let folder = registration.modelDirectory {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw ControlError(message: "the model folder of model '\(registration.name)' (\(folder)) is not a folder", terminal: true)
+                }
+            }
         } else {
             throw ControlError(message: "model '\(registration.name)' has neither a runtime nor a command", terminal: true)
         }

@@ -6,7 +6,8 @@ import Spec
 /// Models: a built-in runtime's artifact is copied into the environment (content-addressed, so a
 /// running model never sees its source file edited) and registered; copies stay until the
 /// environment is destroyed, so an instance that restarts finds the artifact it started with.
-/// A bring-your-own server is registered as its command, run from the stack's folder.
+/// A bring-your-own server is registered as its command, run from the stack's folder; its
+/// artifact, if any, becomes a folder of its own (`ModelFolder`) that the server gets as `SM_MODEL_DIR`.
 struct ModelHandler: KindHandler {
     typealias Definition = Model
 
@@ -29,6 +30,11 @@ struct ModelHandler: KindHandler {
             registration.artifactPath = stored
             outputs["artifact_path"] = stored
         } else if model.command != nil {
+            if let source = model.artifactPath, let sha = model.artifactSHA256 {
+                let folder = try await ModelFolder.prepare(source, sha256: sha, model: model.name, under: context.folder.data)
+                registration.modelDirectory = folder
+                outputs["model_dir"] = folder
+            }
             registration.environment = try DeferredValues.resolve(model.environment.deferred, known: model.environment.values,
                                                                   owner: "model '\(model.name)'", context: context.apply)
         }

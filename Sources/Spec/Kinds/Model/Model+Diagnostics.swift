@@ -10,9 +10,10 @@ extension Diagnostic {
         Diagnostic(at: loc, "unknown runtime '\(printable(text))' for \(what)",
                    hint: suggestion.map { "did you mean '\($0)'?" } ?? "use one of: \(ModelRuntime.allCases.map(\.rawValue).joined(separator: ", "))")
     }
-    static func artifactWithoutRuntime(_ what: String, at loc: SourceLocation?) -> Diagnostic {
-        Diagnostic(at: loc, "'artifact' of \(what) only goes with a built-in 'runtime'",
-                   hint: "pass your server its files through 'environment' (paths relative to the stack file work)")
+    static func environmentSetByTheHost(_ name: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'\(name)' in the environment of \(what) is set by the environment host",
+                   hint: name == "SM_MODEL_DIR" ? "the host sets it to the folder holding the model's artifact; remove it"
+                                                : "each instance gets its own port; remove it")
     }
     static func artifactUnusable(_ path: String, runtime: ModelRuntime, of what: String, problem: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "artifact '\(printable(path))' of \(what) cannot be served by runtime '\(runtime.rawValue)': \(printable(problem, limit: 300))",

@@ -70,12 +70,17 @@ extension Model {
                            reader: inout NodeReader, in context: ReadContext) -> Bool {
         var ok = true
         if let a = keys["artifact"] {
-            reader.error(.artifactWithoutRuntime(what, at: a.keyLocation))
-            ok = false
+            if !readServerArtifact(&model, a, what: what, reader: &reader, in: context) { ok = false }
         }
         if let command = reader.command(c.value, context: what, example: "[python3, serve.py]") { model.command = command } else { ok = false }
         if let e = keys["environment"] {
-            if let env = EnvironmentValues.read(e.value, context: what, reader: &reader) { model.environment = env } else { ok = false }
+            if let env = EnvironmentValues.read(e.value, context: what, reader: &reader) {
+                model.environment = env
+                for entry in reader.mapping(e.value, what: "'environment' of \(what)") ?? [] where setByTheHost(model).contains(entry.key) {
+                    reader.error(.environmentSetByTheHost(entry.key, of: what, at: entry.keyLocation))
+                    ok = false
+                }
+            } else { ok = false }
         }
         if let t = keys["startup_timeout"] {
             if let seconds = reader.duration(t.value, what: "'startup_timeout' of \(what)", range: .positiveSeconds(atMost: 3600)) {
@@ -102,7 +107,32 @@ extension Model {
         identity += model.environment.identity
         if let probe = model.probe { identity.append("probe=\(probe.contentType)\u{0}\(probe.body)") }
         if let t = model.startupTimeout { identity.append("startup_timeout=\(t)") }
+        if let a = model.artifactSHA256 { identity.append("artifact=\(a)") }
         model.contentSHA256 = SHA256.hex(of: identity.joined(separator: "\n"))
+        return true
+    }
+
+    /// Variables the host sets for a server, which its `environment` cannot.
+    static func setByTheHost(_ model: Model) -> [String] {
+        ["SAGEMAKER_BIND_TO_PORT"] + (model.artifact != nil ? ["SM_MODEL_DIR"] : [])
+    }
+
+    /// A server's artifact: a file, a folder, or a `.tar.gz` / `.tgz` the provider unpacks into the
+    /// model's folder, as SageMaker unpacks `model.tar.gz` into `/opt/ml/model`.
+    static func readServerArtifact(_ model: inout Model, _ a: Entry, what: String,
+                                   reader: inout NodeReader, in context: ReadContext) -> Bool {
+        guard let path = reader.literalString(a.value, what: "'artifact' of \(what)") else { return false }
+        let resolved = PathMath.resolve(path, against: model.workingDirectory)
+        let hash: String
+        if context.files.isDirectory(resolved) {
+            hash = context.files.sha256(ofDirectory: resolved)
+        } else if let file = context.files.sha256(ofFileAt: resolved) {
+            hash = file
+        } else {
+            reader.error(.missingFile(path, resolved: resolved, what: "artifact of \(what)", at: reader.location(a.value)))
+            return false
+        }
+        (model.artifact, model.artifactPath, model.artifactSHA256) = (path, resolved, hash)
         return true
     }
 }

@@ -14,6 +14,7 @@ extension Model {
            "additionalProperties": false, "required": ["command"],
            "properties": {
              "command": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+             "artifact": {"type": "string", "description": "A file, folder or .tar.gz, relative to the stack file; the server finds it in SM_MODEL_DIR."},
              "environment": {"type": "object", "additionalProperties": {"type": "string"}},
              "startup_timeout": {"$ref": "#/$defs/duration", "description": "Up to 1h (default: local.health_timeout)."},
              "probe": {"type": "object", "additionalProperties": false, "required": ["body"],

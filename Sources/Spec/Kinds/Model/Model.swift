@@ -3,7 +3,8 @@ import EnvironmentAPI
 /// A trained model and what serves it (SageMaker's Model): either a built-in runtime with an
 /// artifact file, or a bring-your-own server `command` that honours SageMaker's container contract
 /// (listens on `SAGEMAKER_BIND_TO_PORT`, answers `GET /ping` and `POST /invocations`, stops on
-/// SIGTERM). Models are immutable, as in SageMaker: any change but the artifact's path replaces it.
+/// SIGTERM), optionally with an artifact (file, folder or `.tar.gz`) it finds in `SM_MODEL_DIR`.
+/// Models are immutable, as in SageMaker: any change but the artifact's path replaces it.
 public struct Model: ResourceDefinition {
     public typealias Runtime = ModelRuntime
     public typealias Probe = ModelRegistration.Probe
@@ -20,7 +21,7 @@ public struct Model: ResourceDefinition {
     public var artifact: String?
     /// The artifact's absolute path on this machine.
     public var artifactPath: String?
-    /// SHA-256 of the artifact's content.
+    /// SHA-256 of the artifact's content (a folder: of its files' names and contents).
     public var artifactSHA256: String?
     /// A bring-your-own server: the program and its arguments, run in `workingDirectory`.
     public var command: [String]?
@@ -33,7 +34,8 @@ public struct Model: ResourceDefinition {
     public var startupTimeout: Double?
     public var probe: Probe?
     /// What identifies the model's behaviour: the artifact's hash for a built-in runtime; for a
-    /// server, a hash of its command, environment, probe and the content of files the command names.
+    /// server, a hash of its command, environment, probe, artifact and the content of files the
+    /// command names.
     public var contentSHA256: String
     public var description: String?
     public var location: SourceLocation?
@@ -50,6 +52,7 @@ public struct Model: ResourceDefinition {
             a["command"] = .string(command.map(shellQuoted).joined(separator: " "))
             a["server_sha256"] = .string(r.sha256)
             if let t = r.startupTimeout { a["startup_timeout"] = .number(t) }
+            if let sha = r.artifactSHA256 { a["artifact_sha256"] = .string(sha) }
             if let probe = r.probe {
                 a["probe.content_type"] = .string(probe.contentType)
                 a["probe.body"] = .string(probe.body)
@@ -69,13 +72,15 @@ public struct Model: ResourceDefinition {
 
 extension Model: ReadableDefinition {
     func configuration(in index: ResourceIndex, local: LocalSettings) -> ModelRegistration {
-        var r = ModelRegistration(name: name, sha256: contentSHA256, runtime: runtime, artifactPath: artifactPath)
+        var r = ModelRegistration(name: name, sha256: contentSHA256, runtime: runtime,
+                                  artifactPath: runtime != nil ? artifactPath : nil)
         if let command {
             r.command = command
             r.environment = environment.values
             r.workingDirectory = workingDirectory
             r.startupTimeout = startupTimeout
             r.probe = probe
+            r.artifactSHA256 = artifactSHA256
         }
         return r
     }
