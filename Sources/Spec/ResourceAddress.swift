@@ -65,11 +65,31 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .string(let s): return "\"\(s)\""
+        case .string(let s): return Self.quoted(s)
         case .number(let n): return formatNumber(n)
         case .bool(let b): return b ? "true" : "false"
         case .sensitive: return "(sensitive value)"
         }
+    }
+
+    /// A string as a JSON string literal: quotes, backslashes and control characters escaped,
+    /// so `"{\"status\":\"ok\"}"` reads back as what the stack holds.
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     public init(from decoder: any Decoder) throws {

@@ -56,7 +56,31 @@ import Testing
     #expect(a.differences(from: b).isEmpty)
     b.stack = "s2"
     b.observation = "o2"
-    #expect(a.differences(from: b) == ["the stack files changed", "what runs changed (a process started or stopped)"])
+    #expect(a.differences(from: b) == ["the stack files changed", "what runs changed (a resource started, stopped or changed outside this plan)"])
+}
+
+@Test func aStaleSavedPlanSaysWhatRunsDifferently() {
+    let e = ResourceAddress(.endpoint, "churn"), f = ResourceAddress(.function, "score"), m = ResourceAddress(.model, "m")
+    let then = Observation(resources: [e: ObservedResource(attributes: ["variants.a.weight": .number(50), "variants.a.instances": .number(1)]),
+                                       f: ObservedResource(attributes: [:])])
+    let now = Observation(resources: [e: ObservedResource(attributes: ["variants.a.weight": .number(30), "variants.a.instances": .number(1)]),
+                                      m: ObservedResource(attributes: [:])])
+    // In address order, as plans list resources.
+    #expect(now.differences(since: then) == ["models.m started running", "endpoints.churn: variants.a.weight is 30, was 50",
+                                             "functions.score is no longer running"])
+    #expect(now.differences(since: then, limit: 1) == ["models.m started running", "and 2 more"])
+    #expect(then.differences(since: then).isEmpty)
+
+    let prints = SavedPlan.Fingerprints(stack: "s", variables: "v", state: "t", observation: then.fingerprint)
+    var current = prints
+    current.observation = now.fingerprint
+    let plan = Planner.destroyPlan(stack: "x", environment: "default", prior: nil)
+    let saved = SavedPlan(stackPaths: [], variableAssignments: [:], variableFiles: [], stateDirectory: "/s", fingerprints: prints, plan: plan, observed: then)
+    #expect(saved.staleness(now: prints, observed: then).isEmpty)
+    #expect(saved.staleness(now: current, observed: now) == ["what runs changed since the plan: models.m started running; endpoints.churn: variants.a.weight is 30, was 50; functions.score is no longer running"])
+    // A file without what ran says it generally.
+    let old = SavedPlan(stackPaths: [], variableAssignments: [:], variableFiles: [], stateDirectory: "/s", fingerprints: prints, plan: plan)
+    #expect(old.staleness(now: current, observed: now) == ["what runs changed (a resource started, stopped or changed outside this plan)"])
 }
 
 @Test func journalLinesReplayOverTheSnapshotAndATornLastLineIsIgnored() async throws {

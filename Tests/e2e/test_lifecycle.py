@@ -191,6 +191,8 @@ def test_a_saved_plan_applies_exactly_and_is_refused_once_stale(mlgw, workdir, t
     mlgw.run("apply", stack, "--var", "challenger_weight=30", "--auto-approve")
     p = mlgw.run("apply", planfile, check=False)
     assert p.returncode == 1 and "stale" in p.stderr and "the state changed" in p.stderr
+    # What runs differently is named, weight by weight.
+    assert "what runs changed since the plan: endpoints.churn: variants.challenger.weight is 30, was 10" in p.stderr, p.stderr
     # Stale after the stack file was edited.
     mlgw.run("plan", stack, "--var", "challenger_weight=30", "--out", planfile)
     (workdir / "stacks" / "quickstart.yaml").write_text((workdir / "stacks" / "quickstart.yaml").read_text() + "\n# edited\n")

@@ -86,7 +86,10 @@ def test_outputs_status_state_graph_and_logs(mlgw):
     mlgw.run("apply", QUICKSTART, "--auto-approve")
     url = mlgw.output(QUICKSTART, "churn_url")
     assert url.startswith("http://127.0.0.1:") and url.endswith("/endpoints/churn/invocations")
-    assert json.loads(mlgw.run("output", QUICKSTART, "--json").stdout)["churn_url"]["value"] == url
+    as_json = mlgw.run("output", QUICKSTART, "--json").stdout
+    assert json.loads(as_json)["churn_url"]["value"] == url and "http://127.0.0.1:" in as_json  # slashes as they are
+    assert json.loads(mlgw.run("output", QUICKSTART, "churn_url", "--json").stdout) == url
+    assert "\\/" not in mlgw.run("status", QUICKSTART, "--json").stdout
     assert mlgw.run("state", "list", QUICKSTART).stdout.split() == ["models.churn-v1", "models.churn-v2", "endpoints.churn"]
     shown = json.loads(mlgw.run("state", "show", QUICKSTART, "endpoints.churn").stdout)
     assert len(shown["processes"]) == 3

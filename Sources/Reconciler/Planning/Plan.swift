@@ -104,6 +104,33 @@ public struct Observation: Sendable, Equatable, Codable {
     }
 }
 
+extension Observation {
+    /// What differs from `earlier`, for people: a resource that started or stopped running, and
+    /// each attribute that changed (`endpoints.e: variants.a.weight is 30, was 50`). At most
+    /// `limit` lines, then how many more.
+    public func differences(since earlier: Observation, limit: Int = 8) -> [String] {
+        var lines: [String] = []
+        for address in Set(resources.keys).union(earlier.resources.keys).sorted() {
+            switch (earlier.resources[address], resources[address]) {
+            case (nil, .some): lines.append("\(address) started running")
+            case (.some, nil): lines.append("\(address) is no longer running")
+            case (let then?, let now?):
+                for path in Set(then.attributes.keys).union(now.attributes.keys).sorted() where then.attributes[path] != now.attributes[path] {
+                    switch (then.attributes[path], now.attributes[path]) {
+                    case (let a?, let b?): lines.append("\(address): \(path) is \(b), was \(a)")
+                    case (let a?, nil): lines.append("\(address): \(path) is gone, was \(a)")
+                    case (nil, let b?): lines.append("\(address): \(path) is \(b), was not set")
+                    case (nil, nil): break
+                    }
+                }
+            case (nil, nil): break
+            }
+        }
+        guard lines.count > limit else { return lines }
+        return Array(lines.prefix(limit)) + ["and \(lines.count - limit) more"]
+    }
+}
+
 /// One running resource as the provider sees it: the attributes it can check, such as the weights
 /// and instance counts an endpoint serves with.
 public struct ObservedResource: Sendable, Equatable, Codable {

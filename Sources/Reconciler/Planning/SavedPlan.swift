@@ -31,7 +31,7 @@ public struct SavedPlan: Sendable, Equatable, Codable {
             if stack != other.stack { d.append("the stack files changed") }
             if variables != other.variables { d.append("variable values changed") }
             if state != other.state { d.append("the state changed (another apply ran)") }
-            if observation != other.observation { d.append("what runs changed (a process started or stopped)") }
+            if observation != other.observation { d.append("what runs changed (a resource started, stopped or changed outside this plan)") }
             return d
         }
     }
@@ -45,22 +45,39 @@ public struct SavedPlan: Sendable, Equatable, Codable {
     public var stateDirectory: String
     public var fingerprints: Fingerprints
     public var plan: Plan
+    /// What ran when the plan was made (attributes only, as plans show them), so a refusal can
+    /// say what changed since; absent in files written before it was kept.
+    public var observed: Observation?
 
     /// The plan is kept without the stack's resource definitions (`Change.after`): they may hold
     /// a value from a sensitive variable (a JWKS URL with a token), and a plan file is plan
     /// output. `apply FILE` loads the stack again (its fingerprint must match) and takes each
     /// definition from there (`restoringDefinitions`).
     public init(stackPaths: [String], variableAssignments: [String: String], variableFiles: [String],
-                stateDirectory: String, fingerprints: Fingerprints, plan: Plan) {
+                stateDirectory: String, fingerprints: Fingerprints, plan: Plan, observed: Observation? = nil) {
         self.format_version = Self.formatVersion
         self.stackPaths = stackPaths
         self.variableAssignments = variableAssignments
         self.variableFiles = variableFiles
         self.stateDirectory = stateDirectory
         self.fingerprints = fingerprints
+        self.observed = observed
         var stripped = plan
         for i in stripped.changes.indices { stripped.changes[i].after = nil }
         self.plan = stripped
+    }
+
+    /// Why the plan cannot be applied now, one reason each; empty when it can. What runs is
+    /// named resource by resource when the file kept what ran.
+    public func staleness(now: Fingerprints, observed current: Observation) -> [String] {
+        var reasons = fingerprints.differences(from: now)
+        if fingerprints.observation != now.observation, let observed {
+            let what = current.differences(since: observed)
+            if !what.isEmpty, let i = reasons.firstIndex(where: { $0.hasPrefix("what runs changed") }) {
+                reasons[i] = "what runs changed since the plan: " + what.joined(separator: "; ")
+            }
+        }
+        return reasons
     }
 
     /// The plan with each change's definition taken from `stack`, the same stack the plan was

@@ -47,7 +47,7 @@ struct Apply: AsyncParsableCommand {
                                            variableFiles: saved.variableFiles)
         try await Locking.withLock(loaded.store, command: "apply \(options.stack ?? "")", timeout: parseDuration(lockTimeout)!) {
             let now = try await PlanRun.make(loaded, destroy: saved.plan.mode == .destroy, fingerprints: true)
-            let differences = saved.fingerprints.differences(from: now.fingerprints!)
+            let differences = saved.staleness(now: now.fingerprints!, observed: now.observed)
             guard differences.isEmpty else {
                 Console.err("error: the saved plan '\(options.stack ?? "")' is stale: \(differences.joined(separator: "; "))\n  hint: run 'mlgw-deploy plan --out FILE' again and review the new plan")
                 throw ExitCode(1)
@@ -159,7 +159,7 @@ struct ProgressView: Sendable {
     }
 
     static func line(_ object: [String: Any]) {
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
             Console.out(String(decoding: data, as: UTF8.self))
         }
     }

@@ -29,7 +29,7 @@ struct Plan: AsyncParsableCommand {
         if let out {
             let saved = SavedPlan(stackPaths: loaded.sourcePaths, variableAssignments: sensitiveFree(options.assignments, stack: loaded.stack),
                                   variableFiles: options.variableFiles.map(absolute), stateDirectory: options.stateDirectory,
-                                  fingerprints: prepared.fingerprints!, plan: prepared.plan)
+                                  fingerprints: prepared.fingerprints!, plan: prepared.plan, observed: prepared.observed)
             do {
                 try saved.encoded().write(to: URL(fileURLWithPath: absolute(out)), options: .atomic)
             } catch {
@@ -53,6 +53,8 @@ struct PlanRun {
     var prior: StackState?
     /// Only computed for saving or checking a plan file: hashing state costs time on every plan.
     var fingerprints: SavedPlan.Fingerprints?
+    /// What the provider found running when the plan was made.
+    var observed: Observation
 
     static func make(_ loaded: LoadedStack, destroy: Bool, fingerprints wanted: Bool = false) async throws -> PlanRun {
         let prior = try await StackLoading.readState(loaded.store, stack: loaded.stack)
@@ -72,6 +74,6 @@ struct PlanRun {
                 stack: SavedPlan.stackFingerprint(loaded.stack), variables: loaded.stack.variableFingerprint,
                 state: await loaded.store.fingerprint(), observation: observed.fingerprint)
         }
-        return PlanRun(plan: plan, prior: prior, fingerprints: fingerprints)
+        return PlanRun(plan: plan, prior: prior, fingerprints: fingerprints, observed: observed)
     }
 }

@@ -34,7 +34,7 @@ struct Report: AsyncParsableCommand {
             if json {
                 struct Row: Encodable { var endpoint: String; var comparison: ShadowComparison }
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
                 Console.out(String(decoding: try encoder.encode(rows.map { Row(endpoint: $0.0, comparison: $0.1) }), as: UTF8.self))
                 return
             }

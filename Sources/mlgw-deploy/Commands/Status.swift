@@ -20,7 +20,7 @@ struct Status: AsyncParsableCommand {
         let snapshot = await loaded.provider.snapshot()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             struct View: Encodable {
                 var stack: String
                 var environment: String
