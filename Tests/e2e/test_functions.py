@@ -4,6 +4,7 @@ code changes under load."""
 import base64
 import json
 import os
+import re
 import threading
 import time
 
@@ -32,7 +33,8 @@ def handler(event, context):
     return {"echo": event, "function": context.function_name, "request_id": context.aws_request_id,
             "remaining_ms": context.get_remaining_time_in_millis(), "arn": context.invoked_function_arn,
             "version": VERSION, "endpoint": os.environ.get("ENDPOINT"), "aws_url": os.environ.get("AWS_ENDPOINT_URL"),
-            "runtime_api": os.environ.get("AWS_LAMBDA_RUNTIME_API"), "memory": os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")}
+            "runtime_api": os.environ.get("AWS_LAMBDA_RUNTIME_API"), "memory": os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+            "init_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")}
 
 VERSION = "v1"
 '''
@@ -92,6 +94,10 @@ def test_request_response_event_and_dry_run_through_boto3(mlgw, tmp_path):
     assert body["aws_url"] == mlgw.output(stack, "aws_endpoint_url")
     log = base64.b64decode(r["LogResult"]).decode()
     assert f"START RequestId: {body['request_id']}" in log and 'event {"n": 1}' in log and "REPORT RequestId" in log
+    # The worker's real peak memory (a Python interpreter is several MB), within the memory size.
+    used = int(re.search(r"Max Memory Used: (\d+) MB", log).group(1))
+    assert 5 <= used <= 256, log
+    assert body["init_type"] == "provisioned-concurrency"
 
     # DryRun checks the function exists; an unknown function is ResourceNotFoundException.
     assert client.invoke(FunctionName="echo", InvocationType="DryRun")["StatusCode"] == 204
@@ -166,10 +172,11 @@ def test_concurrency_beyond_the_reservation_is_throttled(mlgw, tmp_path):
     def call():
         try:
             r, body = invoke(client, {"sleep": 1.0})
-            results.append("ok" if "FunctionError" not in r else "error")
+            results.append(body["init_type"] if "FunctionError" not in r else "error")
         except client.exceptions.TooManyRequestsException as e:
             results.append("throttled")
             assert e.response["Error"]["Message"] == "Rate Exceeded."
+            assert e.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
 
     threads = [threading.Thread(target=call) for _ in range(4)]
     for t in threads:
@@ -177,7 +184,8 @@ def test_concurrency_beyond_the_reservation_is_throttled(mlgw, tmp_path):
         time.sleep(0.05)
     for t in threads:
         t.join()
-    assert sorted(results) == ["ok", "ok", "throttled", "throttled"], results
+    # The provisioned worker says so; the one started on demand beyond it says on-demand.
+    assert sorted(results) == ["on-demand", "provisioned-concurrency", "throttled", "throttled"], results
     fn = mlgw.status(stack)["host"]["functions"][0]
     assert fn["throttles"] == 2 and len(fn["workers"]) == 2, "one provisioned worker, one started on demand"
 

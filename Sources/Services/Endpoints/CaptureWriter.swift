@@ -18,6 +18,8 @@ final class HourlyJSONLQueue<Record>: @unchecked Sendable {
     let dropped: ManagedAtomic<UInt64>
     private let partition: (Record) -> (folder: String, time: Double)
     private let encode: Encoder
+    /// Told of each file's records once the file is in place (readable), on the writer's thread.
+    private let written: (([Record]) -> Void)?
     private let lock = NIOLock()
     private var pending: [Record] = []
     private let queue: DispatchQueue
@@ -26,7 +28,9 @@ final class HourlyJSONLQueue<Record>: @unchecked Sendable {
     private var clock = TimeStrings(second: 0)
 
     init(label: String, directory: String, capacity: Int, dropped: ManagedAtomic<UInt64>,
-         partition: @escaping (Record) -> (folder: String, time: Double), encode: @escaping Encoder) {
+         partition: @escaping (Record) -> (folder: String, time: Double), encode: @escaping Encoder,
+         written: (([Record]) -> Void)? = nil) {
+        self.written = written
         self.directory = directory
         self.capacity = capacity
         self.dropped = dropped
@@ -64,22 +68,26 @@ final class HourlyJSONLQueue<Record>: @unchecked Sendable {
         }
         guard !records.isEmpty else { return }
         var files: [String: [UInt8]] = [:]
+        var members: [String: [Record]] = [:]
         for r in records {
             let (folder, time) = partition(r)
             let second = Int(time)
             if second != clock.second { clock = TimeStrings(second: second) }
-            encode(r, clock.iso, &files["\(directory)/\(folder)/\(clock.hourPath)", default: []])
+            let path = "\(directory)/\(folder)/\(clock.hourPath)"
+            encode(r, clock.iso, &files[path, default: []])
+            if written != nil { members[path, default: []].append(r) }
         }
         for (folder, bytes) in files {
             sequence += 1
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let name = "\(clock.stamp)-\(sequence).jsonl"
             let temp = "\(folder)/.\(name).tmp"
-            guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+            guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)), rename(temp, "\(folder)/\(name)") == 0 else {
+                unlink(temp)
                 dropped.wrappingIncrement(by: UInt64(bytes.lazy.filter { $0 == 10 }.count), ordering: .relaxed)
                 continue
             }
-            rename(temp, "\(folder)/\(name)")
+            written?(members[folder] ?? [])
         }
     }
 }

@@ -226,15 +226,14 @@ struct ShadowRecord {
 final class ShadowOutputs: @unchecked Sendable {
     private var queue: HourlyJSONLQueue<ShadowRecord>!
 
-    /// `stats` is updated as records are written (on the writer's thread), so a report lags the
-    /// traffic by at most one drain interval (250 ms).
+    /// `stats` counts a pair once its file is in place (on the writer's thread): a report counts
+    /// exactly the pairs a reader of `shadow/` finds, and lags the traffic by at most one drain
+    /// interval (250 ms).
     init(endpoint: String, shadow: String, directory: String, stats: ShadowStats) {
         queue = HourlyJSONLQueue(label: "mlgw.shadow.\(endpoint).\(shadow)", directory: directory, capacity: 20_000,
                                  dropped: ManagedAtomic(0), partition: { record in (shadow, record.time) },
-                                 encode: { r, iso, out in
-                                     stats.record(production: r.production, shadow: r.shadow)
-                                     Self.line(r, iso: iso, into: &out)
-                                 })
+                                 encode: { r, iso, out in Self.line(r, iso: iso, into: &out) },
+                                 written: { records in for r in records { stats.record(production: r.production, shadow: r.shadow) } })
     }
 
     func offer(_ r: ShadowRecord) { queue.offer(r) }

@@ -61,11 +61,15 @@ final class Worker: @unchecked Sendable {
     var logFD: Int32 = -1
     var initError: String?
     var retiring = false
+    /// One of the function's provisioned workers (`AWS_LAMBDA_INITIALIZATION_TYPE`), or one
+    /// started on demand beyond them.
+    let provisioned: Bool
 
-    init(id: String, pool: FunctionPool, logPath: String) {
+    init(id: String, pool: FunctionPool, logPath: String, provisioned: Bool) {
         self.id = id
         self.pool = pool
         self.logPath = logPath
+        self.provisioned = provisioned
     }
 }
 
@@ -178,8 +182,12 @@ final class FunctionPool: @unchecked Sendable {
     func spawnWorker() -> Worker? {
         let worker: Worker = lock.withLock {
             counter += 1
+            // Provisioned while fewer than the function's provisioned concurrency are (a
+            // replacement of a provisioned worker is one too); on demand beyond them.
+            let provisioned = workers.filter { $0.provisioned && $0.state != .dead && !$0.retiring }.count < current.provisionedConcurrency
             let w = Worker(id: "\(initial.name)-\(initial.codeSHA256.prefix(6))-\(counter)", pool: self,
-                           logPath: "\(directory)/logs/functions.\(initial.name)/\(initial.codeSHA256.prefix(12))-\(counter).log")
+                           logPath: "\(directory)/logs/functions.\(initial.name)/\(initial.codeSHA256.prefix(12))-\(counter).log",
+                           provisioned: provisioned)
             workers.append(w)
             return w
         }
@@ -200,6 +208,7 @@ final class FunctionPool: @unchecked Sendable {
         var env = environment
         env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(worker.port)"
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = "local/[$LATEST]\(worker.id)"
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = worker.provisioned ? "provisioned-concurrency" : "on-demand"
         try? FileManager.default.createDirectory(atPath: (worker.logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         worker.logFD = open(worker.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         Task {
@@ -318,9 +327,18 @@ final class FunctionPool: @unchecked Sendable {
         let ms = Double(DispatchTime.now().uptimeNanoseconds - inv.startNanos) / 1e6
         var text = ""
         if let status { text += status + "\n" }
-        text += "END RequestId: \(inv.requestID)\nREPORT RequestId: \(inv.requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(initial.memoryMB) MB\tMax Memory Used: 0 MB\t\n"
+        text += "END RequestId: \(inv.requestID)\nREPORT RequestId: \(inv.requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(initial.memoryMB) MB\tMax Memory Used: \(Self.peakMemoryMB(of: worker.pid)) MB\t\n"
         writeLog(worker, text)
         return worker.logPath
+    }
+
+    /// The worker process's peak resident memory so far (`VmHWM`), in MB rounded up, as Lambda's
+    /// "Max Memory Used" covers the execution environment's life; 0 when it cannot be read.
+    static func peakMemoryMB(of pid: Int32) -> Int {
+        guard pid > 0, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kB = line.split(separator: " ").compactMap({ Int($0) }).first else { return 0 }
+        return (kB + 1023) / 1024
     }
 
     /// The runtime reported that it could not initialise; its process exits next.

@@ -242,7 +242,6 @@ final class FunctionService: EnvironmentService, @unchecked Sendable {
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(config.memoryMB),
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(config.name)",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": config.provisionedConcurrency > 0 ? "provisioned-concurrency" : "on-demand",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3",
             "AWS_REGION": Self.region,
             "AWS_DEFAULT_REGION": Self.region,

@@ -96,6 +96,8 @@ extension FrontDoorHandler {
         case .throttled:
             let b = JSONBody.encode(ThrottledBody(Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User", message: "Rate Exceeded."))
             headers.replaceOrAdd(name: "x-amzn-errortype", value: "TooManyRequestsException")
+            // As Lambda does: when to try again, in seconds (a worker frees up within an event's time).
+            headers.add(name: "retry-after", value: "1")
             writeResponse(context, status: .tooManyRequests, headers: headers, body: b, keepAlive: keepAlive)
         case .unavailable(let reason):
             awsError(context, status: .badGateway, type: "ServiceException", message: "Function \(name) could not run: \(reason)",
