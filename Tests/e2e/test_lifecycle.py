@@ -237,3 +237,15 @@ def test_two_environments_of_one_stack_run_side_by_side(mlgw):
     mlgw.run("destroy", QUICKSTART, "--env", "pr-1", "--auto-approve")
     c2.invoke_endpoint(EndpointName="churn", Body=b"1,2,3", ContentType="text/csv")
     assert mlgw.status(QUICKSTART, "pr-1")["running"] is False
+
+
+def test_help_describes_the_whole_product_and_apply_takes_plan_files(mlgw):
+    top = mlgw.run("--help").stdout
+    for word in ("models", "endpoints", "functions", "API gateway", "destroy"):
+        assert word in top, word
+    # Wrapped by the terminal's width only: no sentence broken by a hard newline mid-line.
+    paragraph = top.split("\n\n")[1]
+    assert all(len(line) > 60 for line in paragraph.splitlines()[:-1]), paragraph
+    apply = mlgw.run("apply", "--help").stdout
+    assert "plan file" in apply and "<stack-or-plan-file>" in apply
+    assert "3 it does not" in mlgw.run("status", "--help").stdout

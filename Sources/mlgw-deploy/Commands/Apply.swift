@@ -5,7 +5,15 @@ import Spec
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make the environment match the stack (or execute a saved plan), and wait until it is healthy.")
+        abstract: "Make the environment match the stack (or execute a saved plan), and wait until it is healthy.",
+        usage: "mlgw-deploy apply <stack-or-plan-file> [--env <env>] [--var <name=value> ...] [--var-file <file> ...] [--state-dir <dir>] [--auto-approve] [--json] [--lock-timeout <duration>] [--parallelism <n>]",
+        discussion: """
+        The argument is a stack (a YAML file, or a folder of them), or a plan file written by \
+        'mlgw-deploy plan --out FILE': apply then executes exactly that plan, without asking, and \
+        only if the stack files, variables, state and what runs are as they were when it was \
+        planned (else it says what changed). Give sensitive variables again: a plan file never \
+        holds them.
+        """)
 
     @OptionGroup var options: StackOptions
 

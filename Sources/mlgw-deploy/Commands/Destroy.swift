@@ -8,8 +8,8 @@ struct Destroy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove everything the environment holds, dependents first, and check that nothing is left.",
         discussion: """
-        Works from the state alone: the stack file may have changed, fail to validate, lack a
-        sensitive variable or be gone (then name the stack with --stack NAME; 'mlgw-deploy env
+        Works from the state alone: the stack file may have changed, fail to validate, lack a \
+        sensitive variable or be gone (then name the stack with --stack NAME; 'mlgw-deploy env \
         list' shows what is deployed).
         """)
 

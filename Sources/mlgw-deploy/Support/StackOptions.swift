@@ -10,7 +10,7 @@ import Spec
 /// commands that read or tear down what is deployed (status, output, logs, state, graph,
 /// destroy) work from the state alone, so they also take `--stack NAME` instead of a file.
 struct StackOptions: ParsableArguments {
-    @Argument(help: "The stack: a YAML file, or a folder whose *.yaml files form one stack.")
+    @Argument(help: "The stack: a YAML file, or a folder whose *.yaml files form one stack (apply also takes a plan file from 'plan --out').")
     var stack: String?
 
     @Option(name: .customLong("stack"), help: ArgumentHelp("The stack's name, for commands that work from what is deployed (no file needed).", valueName: "name"))
