@@ -60,7 +60,12 @@ class MLGW:
         return self.run("output", stack, name, "--env", env).stdout.strip()
 
     def status(self, stack, env="default"):
-        return json.loads(self.run("status", stack, "--json", "--env", env).stdout)
+        # Exit 3 says the environment is not running; the JSON is printed either way.
+        p = self.run("status", stack, "--json", "--env", env, check=False)
+        assert p.returncode in (0, 3), p.stderr
+        view = json.loads(p.stdout)
+        assert (p.returncode == 0) == view["running"]
+        return view
 
     def client(self, stack, env="default", retries=1):
         url = self.output(stack, "aws_endpoint_url", env)

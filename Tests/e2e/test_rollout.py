@@ -74,7 +74,9 @@ def test_a_healthy_rollout_steps_through_and_completes(mlgw, tmp_path):
     assert set(t.seen[done:]) == {"next"}  # at the last step (100%) all traffic goes to the new variant
     s = rollout_status(mlgw, stack)
     assert s["share"] == 100 and any("completed" in h for h in s["history"])
-    assert [e["type"] for e in events(mlgw)] == ["RolloutStarted", "RolloutStepAdvanced", "RolloutStepAdvanced", "RolloutCompleted"]
+    # A step whose bake ends before its ten requests (a slow machine starting the client) waits first.
+    steps = [e["type"] for e in events(mlgw) if e["type"] != "RolloutWaitingForTraffic"]
+    assert steps == ["RolloutStarted", "RolloutStepAdvanced", "RolloutStepAdvanced", "RolloutCompleted"]
     # Progress is not drift, and re-applying the same stack leaves the rollout where it is.
     assert mlgw.run("plan", stack, "--detailed-exitcode", check=False).returncode == 0
     mlgw.run("apply", stack, "--auto-approve")

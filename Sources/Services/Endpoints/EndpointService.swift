@@ -372,8 +372,11 @@ actor EndpointService: EnvironmentService {
         let pid = instance.pid
         let deadline = Date().addingTimeInterval(timeout)
         // Built-in runtimes get a row of zeros; a server gets its declared probe, or /ping alone.
+        // A multi-model server holds no model until one is asked for, so /ping is its whole check.
         var probe: ModelRegistration.Probe?
-        if instance.model.runtime != nil {
+        if instance.model.multiModelDirectory != nil {
+            probe = nil
+        } else if instance.model.runtime != nil {
             probe = ModelRegistration.Probe(contentType: "text/csv", body: models.probe(for: instance.model) ?? "0")
         } else {
             probe = instance.model.probe
