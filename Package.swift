@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         // JWT signatures (RS256, ES256) for the gateway's authorizers.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The feature store's online store and the offline store's queue: SQLite in WAL mode.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "CShim"),
@@ -34,6 +36,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // NIO channel handlers live on one event loop each; Swift 5 mode keeps the Sendable
             // checks as warnings here instead of wrapping every handler in NIOLoopBound.

@@ -4,6 +4,7 @@
 /// handler per collection. Neither side spells a path by hand.
 public enum ControlCollection: String, Sendable, Codable, CaseIterable, Comparable {
     case models
+    case featureGroups = "feature-groups"
     case endpoints
     case functions
     case stages = "gateway/stages"

@@ -6,6 +6,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     public var gatewayPort: Int?
     public var startedAt: Double
     public var models: [ModelRegistration] = []
+    public var featureGroups: [FeatureGroupStatus] = []
     public var endpoints: [EndpointStatus] = []
     public var functions: [FunctionStatus] = []
     public var stages: [StageConfiguration] = []
@@ -21,7 +22,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, awsPort, gatewayPort, startedAt, models, endpoints, functions, stages, apiKeys, usagePlans, routes
+        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +32,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
         gatewayPort = try c.decodeIfPresent(Int.self, forKey: .gatewayPort)
         startedAt = try c.decode(Double.self, forKey: .startedAt)
         models = try c.decodeIfPresent([ModelRegistration].self, forKey: .models) ?? []
+        featureGroups = try c.decodeIfPresent([FeatureGroupStatus].self, forKey: .featureGroups) ?? []
         endpoints = try c.decodeIfPresent([EndpointStatus].self, forKey: .endpoints) ?? []
         functions = try c.decodeIfPresent([FunctionStatus].self, forKey: .functions) ?? []
         stages = try c.decodeIfPresent([StageConfiguration].self, forKey: .stages) ?? []

@@ -1,6 +1,7 @@
 /// The kinds of resource a stack can declare. The raw value is the stack section's key.
 public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case model = "models"
+    case featureGroup = "feature_groups"
     case endpoint = "endpoints"
     case function = "functions"
     /// Declared under `gateway:`, as are API keys and usage plans.
@@ -9,7 +10,7 @@ public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Com
     case usagePlan = "usage_plans"
 
     /// Sections a stack may one day hold that this version does not build yet; `validate` rejects them.
-    public static let notYetSupported = ["feature_groups", "monitors", "scaling_policies", "event_rules"]
+    public static let notYetSupported = ["monitors", "scaling_policies", "event_rules"]
 
     public static func < (a: ResourceKind, b: ResourceKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

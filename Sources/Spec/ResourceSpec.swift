@@ -37,7 +37,7 @@ public struct ResourceSpec: Sendable, Equatable, Codable {
     public func replacementReason(from before: Attributes) -> String? {
         let changed = Set(before.keys).union(attributes.keys).filter { before[$0] != attributes[$0] }.sorted()
         guard !changed.isEmpty else { return nil }
-        return type(of: body).replacementReason(changed: changed)
+        return type(of: body).replacementReason(changed: changed, before: before, after: attributes)
     }
 
     /// Whether changing `path` alone replaces the resource rather than updating it in place.

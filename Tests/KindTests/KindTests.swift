@@ -10,7 +10,7 @@ import Testing
 /// Files for tests: the artifacts and scripts the stack below names.
 struct Files: SpecFileSystem {
     func sha256(ofFileAt absolutePath: String) -> String? {
-        absolutePath.hasSuffix(".json") || absolutePath.hasSuffix(".py") ? SHA256.hex(of: absolutePath) : nil
+        absolutePath.hasSuffix(".json") || absolutePath.hasSuffix(".py") || absolutePath.hasSuffix(".csv") ? SHA256.hex(of: absolutePath) : nil
     }
     func isDirectory(_ absolutePath: String) -> Bool { absolutePath.hasSuffix("-models") }
 }
@@ -25,6 +25,19 @@ models:
   m2: {runtime: xgboost, artifact: m2.json}
   own: {command: [python3, serve.py], environment: {MODE: fast, URL: "${environment.aws_endpoint_url}"}, startup_timeout: 20s,
         probe: {body: "1,2"}}
+feature_groups:
+  customers:
+    record_identifier: id
+    event_time: at
+    features: {id: String, at: Fractional, spend: Fractional, visits: Integral, tags: {type: String, collection: List},
+               embedding: {type: Fractional, collection: Vector, dimension: 3}}
+    online: {ttl: 7d}
+    load: customers.csv
+  history:
+    record_identifier: id
+    event_time: at
+    features: {id: Integral, at: String}
+    online: false
 endpoints:
   weighted:
     data_capture: {sample_percent: 50, capture: [input]}
@@ -95,6 +108,7 @@ func loadEveryKind() throws -> Stack {
                         models: models, supervisor: supervisor),
         FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor),
         GatewayState(directory: directory),
+        try FeatureStoreService(directory: directory, clock: EnvironmentClock()),
     ]
     let router = ControlRouter()
     for s in services { s.register(on: router) }
@@ -108,6 +122,9 @@ func snapshot(running stack: Stack) -> EnvironmentSnapshot {
     var s = EnvironmentSnapshot(pid: 1, awsPort: 1, startedAt: 0)
     for r in stack.resources {
         if let c = r.configuration(as: ModelRegistration.self) { s.models.append(c) }
+        if let c = r.configuration(as: FeatureGroupConfiguration.self) {
+            s.featureGroups.append(FeatureGroupStatus(configuration: c, onlineRecords: 0, offlineRows: 0, offlineBytes: 0, lastWrite: nil, load: nil))
+        }
         if let c = r.configuration(as: EndpointConfiguration.self) { s.endpoints.append(EndpointStatus(name: c.name, configuration: c, variants: [])) }
         if let c = r.configuration(as: FunctionConfiguration.self) {
             s.functions.append(FunctionStatus(name: c.name, configuration: c, arn: "", workers: [], invocations: 0, errors: 0, throttles: 0,

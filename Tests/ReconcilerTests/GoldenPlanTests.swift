@@ -14,6 +14,8 @@ let goldenCases: [String] = ((try? FileManager.default.contentsOfDirectory(atPat
 struct ObservedOverrides: Decodable {
     var missing: [String]?
     var attributes: [String: [String: AttributeValue]]?
+    /// What a resource that keeps data holds, as the provider words it.
+    var stored: [String: String]?
 }
 
 func goldenPlan(_ name: String) throws -> Plan {
@@ -27,6 +29,7 @@ func goldenPlan(_ name: String) throws -> Plan {
     if let data = try? Data(contentsOf: dir.appendingPathComponent("observed.json")) {
         let o = try JSONDecoder().decode(ObservedOverrides.self, from: data)
         for m in o.missing ?? [] { observed.resources[ResourceAddress(parsing: m)!] = nil }
+        for (address, words) in o.stored ?? [:] { observed.resources[ResourceAddress(parsing: address)!]!.storedData = words }
         for (address, attrs) in o.attributes ?? [:] {
             for (k, v) in attrs { observed.resources[ResourceAddress(parsing: address)!]!.attributes[k] = v }
         }

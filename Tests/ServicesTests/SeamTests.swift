@@ -116,7 +116,9 @@ final class Recorder: @unchecked Sendable {
     (.GET, "/ping", [:], .ping),
     (.GET, "/", [:], .ping),
     (.POST, "/metrics", [:], .unknown),
-    (.GET, "/FeatureGroup/customers", [:], .unknown),
+    (.GET, "/FeatureGroup/customers", [:], .featureStore),
+    (.POST, "/BatchGetRecord", [:], .featureStore),
+    (.GET, "/FeatureGroups", [:], .unknown),
 ])
 func theFrontDoorPicksTheAPIByTheRequest(_ method: HTTPMethod, _ path: String, _ headers: [String: String], _ api: AWSAPI) {
     var h = HTTPHeaders()

@@ -26,6 +26,9 @@ private func rollout(_ settings: String) -> String {
 private func function(_ settings: String) -> String { "functions:\n  f: {runtime: python3, handler: fn.handler, \(settings)}\n" }
 private func stage(_ settings: String) -> String { "gateway:\n  stages:\n    v1:\n      routes: {GET /ok: {mock: {}}}\n      \(settings)\n" }
 private func route(_ settings: String) -> String { "gateway:\n  stages:\n    v1:\n      routes:\n        GET /a: {\(settings)}\n" }
+private func group(_ settings: String, features: String = "id: String, at: Fractional") -> String {
+    "feature_groups:\n  g:\n    record_identifier: id\n    event_time: at\n    features: {\(features)}\n    \(settings)\n"
+}
 private func plan(_ settings: String) -> String { "gateway:\n  usage_plans:\n    p: {\(settings)}\n" }
 
 let outOfRangeCases: [OutOfRangeCase] = [
@@ -64,7 +67,8 @@ let outOfRangeCases: [OutOfRangeCase] = [
     .init(name: "rollout zero p99 latency", yaml: rollout("max_p99_latency: «0s»"),
           message: "'max_p99_latency' of 'rollout' of variant 'b' of endpoint 'e' must be above 0s and at most 10m, found 0s"),
     .init(name: "rollout error rate above 1", yaml: rollout("max_error_rate: «2»"), message: "'max_error_rate' of 'rollout' of variant 'b' of endpoint 'e' must be between 0 and 1"),
-    .init(name: "rollout max_wait over a day", yaml: rollout("max_wait: «2d»"), message: "'max_wait' of 'rollout' of variant 'b' of endpoint 'e' must be a duration such as 30s or 2m"),
+    .init(name: "rollout max_wait over a day", yaml: rollout("max_wait: «2d»"), message: "'max_wait' of 'rollout' of variant 'b' of endpoint 'e' must be between 0s and 24h, found 2d"),
+    .init(name: "rollout max_wait in weeks", yaml: rollout("max_wait: «1w»"), message: "'max_wait' of 'rollout' of variant 'b' of endpoint 'e' must be a duration such as 30s or 2m"),
     .init(name: "rollout negative max_wait", yaml: rollout("max_wait: «-5s»"), message: "'max_wait' of 'rollout' of variant 'b' of endpoint 'e' must not be negative, found -5s"),
     .init(name: "rollout max_wait of 25 hours", yaml: rollout("max_wait: «25h»"), message: "must be between 0s and 24h, found 25h"),
     .init(name: "rollout traffic policy unknown", yaml: rollout("on_too_little_traffic: «advance»"),
@@ -117,6 +121,19 @@ let outOfRangeCases: [OutOfRangeCase] = [
     // usage plans
     .init(name: "quota limit zero", yaml: plan("quota: {limit: «0»}"), message: "'quota.limit' of usage plan 'p' must be between 1 and 2000000000, found 0"),
     .init(name: "quota limit too large", yaml: plan("quota: {limit: «3e9»}"), message: "must be between 1 and 2000000000"),
+    // feature groups
+    .init(name: "feature group TTL zero", yaml: group("online: {ttl: «0s»}"), message: "'online.ttl' of feature group 'g' must be between 1s and 876000h, found 0s"),
+    .init(name: "feature group TTL negative", yaml: group("online: {ttl: «-1d»}"), message: "'online.ttl' of feature group 'g' must be between 1s and 876000h, found -1d"),
+    .init(name: "feature group TTL two centuries", yaml: group("online: {ttl: «73000d»}"), message: "must be between 1s and 876000h, found 73000d"),
+    .init(name: "feature group TTL in part seconds", yaml: group("online: {ttl: «1.5s»}"), message: "'online.ttl' of feature group 'g' is not a whole number of seconds"),
+    .init(name: "feature group TTL in weeks", yaml: group("online: {ttl: «2w»}"), message: "'online.ttl' of feature group 'g' must be a duration such as 30s or 2m"),
+    .init(name: "feature group TTL not finite", yaml: group("online: {ttl: «.inf»}"), message: "'online.ttl' of feature group 'g' must be a finite number"),
+    .init(name: "vector dimension zero", yaml: group("", features: "id: String, at: Fractional, v: {type: Fractional, collection: Vector, dimension: «0»}"),
+          message: "'dimension' of feature 'v' of feature group 'g' must be between 1 and 8192, found 0"),
+    .init(name: "vector dimension too large", yaml: group("", features: "id: String, at: Fractional, v: {type: Fractional, collection: Vector, dimension: «9000»}"),
+          message: "must be between 1 and 8192, found 9000"),
+    .init(name: "vector dimension negative", yaml: group("", features: "id: String, at: Fractional, v: {type: Fractional, collection: Vector, dimension: «-3»}"),
+          message: "'dimension' of feature 'v' of feature group 'g' must be between 1 and 8192, found -3"),
     .init(name: "plan throttle burst zero", yaml: plan("throttle: {rate: 5, burst: «0»}"), message: "'burst' of 'throttle' of usage plan 'p' must be between 1 and 1000000"),
 ]
 

@@ -168,6 +168,69 @@ let validationCases: [ValidationCase] = [
         variables:
           key: {type: string, from_env: DEMO_KEY}
         """, expected: ["6:3: variable 'key' has no value|set the environment variable DEMO_KEY"]),
+    ValidationCase(name: "feature group: reserved, invalid and duplicate feature names", yaml: """
+        stack: demo
+        feature_groups:
+          g:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional, is_deleted: String, bad.name: Integral, ID: String}
+        """, expected: ["6:44: feature name 'is_deleted' of feature group 'g' is reserved",
+                        "6:64: feature name 'bad.name' of feature group 'g' is invalid",
+                        "6:84: feature 'ID' of feature group 'g' is declared twice|the first is at stack.yaml:6:16"]),
+    ValidationCase(name: "feature group: identifier and event time must be features", yaml: """
+        stack: demo
+        feature_groups:
+          g:
+            record_identifier: customer
+            event_time: tme
+            features: {customer_id: String, time: Fractional}
+        """, expected: ["4:24: 'record_identifier' of feature group 'g' names 'customer', which is not one of its features|declare it under 'features:'",
+                        "5:17: 'event_time' of feature group 'g' names 'tme', which is not one of its features|did you mean 'time'?"]),
+    ValidationCase(name: "feature group: an Integral or collection event time", yaml: """
+        stack: demo
+        feature_groups:
+          g:
+            record_identifier: tags
+            event_time: at
+            features: {tags: {type: String, collection: List}, at: Integral}
+        """, expected: ["4:24: feature 'tags' of feature group 'g' is a collection and cannot be the record identifier",
+                        "5:17: the event time feature 'at' of feature group 'g' is Integral|an event time is Fractional"]),
+    ValidationCase(name: "feature group: unknown type and collection, vector without a dimension", yaml: """
+        stack: demo
+        feature_groups:
+          g:
+            record_identifier: id
+            event_time: at
+            features:
+              id: string
+              at: Fractional
+              tags: {type: String, collection: Lists}
+              v: {type: Fractional, collection: Vector}
+              w: {type: Fractional, dimension: 3}
+        """, expected: ["7:11: unknown type 'string' for feature 'id' of feature group 'g'|did you mean 'String'?",
+                        "9:40: unknown collection 'Lists' for feature 'tags' of feature group 'g'|did you mean 'List'?",
+                        "10:10: feature 'v' of feature group 'g' is missing required key 'dimension'",
+                        "11:29: 'dimension' of feature 'w' of feature group 'g' only goes with 'collection: Vector'"]),
+    ValidationCase(name: "feature group: no store, a TTL without an online store, a missing load file", yaml: """
+        stack: demo
+        feature_groups:
+          g:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: false
+            offline: false
+          h:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: {enabled: false, ttl: 1h}
+            load: [rows.csv, rows.parquet]
+        """, expected: ["8:5: feature group 'g' has neither an online nor an offline store",
+                        "13:30: feature group 'h' has a TTL but no online store",
+                        "14:11: load file of feature group 'h' 'rows.csv' does not exist",
+                        "14:11: load file 'rows.parquet' of feature group 'h' is neither .csv nor .jsonl"]),
 ]
 
 @Test(arguments: validationCases)

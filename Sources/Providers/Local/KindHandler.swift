@@ -28,11 +28,15 @@ protocol KindHandler: Sendable {
     func processRows(in snapshot: EnvironmentSnapshot, now: Double) -> [[String]]
     /// Sections `status` prints after the process table (metrics, rollouts).
     func statusSections(in snapshot: EnvironmentSnapshot) -> [StatusSection]
+    /// For a kind that keeps data: what each resource holds, in words (the plan shows what a
+    /// replacement or removal deletes).
+    func storedData(in snapshot: EnvironmentSnapshot) -> [String: String]
 }
 
 extension KindHandler {
     var deleteTimeout: Double { 10 }
     func statusSections(in snapshot: EnvironmentSnapshot) -> [StatusSection] { [] }
+    func storedData(in snapshot: EnvironmentSnapshot) -> [String: String] { [:] }
 }
 
 /// A titled table (or lines) of `status`, for one kind.
@@ -63,7 +67,12 @@ struct AnyKindHandler: Sendable {
         collection = H.Definition.Configuration.collection
         observe = { snapshot in
             // The same code that made the stack's attributes reads the running configuration.
-            handler.running(in: snapshot).mapValues { ObservedResource(attributes: H.Definition.runningAttributes(of: $0)) }
+            let stored = H.Definition.keepsData ? handler.storedData(in: snapshot) : [:]
+            var observed: [String: ObservedResource] = [:]
+            for (name, configuration) in handler.running(in: snapshot) {
+                observed[name] = ObservedResource(attributes: H.Definition.runningAttributes(of: configuration), storedData: stored[name])
+            }
+            return observed
         }
         put = { spec, context in
             guard let configuration = spec.configuration(as: H.Definition.Configuration.self) else {
@@ -78,7 +87,7 @@ struct AnyKindHandler: Sendable {
 
     /// Every kind's handler, in kind order: the local provider's one table of kinds.
     static let all: [AnyKindHandler] = [
-        AnyKindHandler(ModelHandler()), AnyKindHandler(EndpointHandler()), AnyKindHandler(FunctionHandler()),
+        AnyKindHandler(ModelHandler()), AnyKindHandler(FeatureGroupHandler()), AnyKindHandler(EndpointHandler()), AnyKindHandler(FunctionHandler()),
         AnyKindHandler(StageHandler()), AnyKindHandler(APIKeyHandler()), AnyKindHandler(UsagePlanHandler()),
     ]
 

@@ -56,6 +56,12 @@ public struct LocalProvider: Provider {
         return try? await HostClient(controlPort: info.controlPort).snapshot()
     }
 
+    /// Stores a chunk of a file's rows in a feature group of the running environment (`ingest`).
+    public func ingest(_ chunk: FeatureRowsChunk, into group: String) async throws -> FeatureLoadResult {
+        try await client().call("POST", ControlCollection.featureGroups.path(group) + "/" + FeatureRowsChunk.action, body: chunk,
+                                timeout: 300, as: FeatureLoadResult.self)
+    }
+
     /// What each kind adds to `status`: process rows, then sections.
     public static func status(of snapshot: EnvironmentSnapshot, now: Double) -> (rows: [[String]], sections: [StatusSection]) {
         (AnyKindHandler.all.flatMap { $0.processRows(snapshot, now) }, AnyKindHandler.all.flatMap { $0.statusSections(snapshot) })

@@ -4,7 +4,7 @@ import Spec
 /// The machine view of a plan (`plan --json`). `format_version` follows semver: new fields bump
 /// the minor version, anything that breaks a reader bumps the major. docs/plan-json.md documents it.
 extension Plan {
-    public static let jsonFormatVersion = "1.0"
+    public static let jsonFormatVersion = "1.1"
 
     struct JSONView: Encodable {
         var format_version: String
@@ -49,6 +49,8 @@ extension Plan {
         var action: String
         var reason: ReasonView?
         var attributes: [AttributeView]
+        /// Present only on a change that deletes stored data (1.1).
+        var data_loss: String?
     }
 
     public func renderJSON() -> String {
@@ -60,7 +62,8 @@ extension Plan {
             changes: changes.map { c in
                 ChangeView(address: c.address.description, kind: c.address.kind.singular, name: c.address.name,
                            action: c.action.rawValue, reason: c.reason.map(Self.reasonView),
-                           attributes: c.attributes.map { AttributeView(path: $0.path, before: $0.before, after: $0.after, note: $0.note) })
+                           attributes: c.attributes.map { AttributeView(path: $0.path, before: $0.before, after: $0.after, note: $0.note) },
+                           data_loss: c.dataLoss)
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -50,6 +50,7 @@ extension Plan {
         case .noChange:
             return
         }
+        if let loss = change.dataLoss { out += "  # DATA LOSS: \(loss); apply needs --allow-data-loss\n" }
         out += "  \(symbol) \(a)\n"
         let width = change.attributes.map(\.path.count).max() ?? 0
         for attr in change.attributes {

@@ -49,6 +49,15 @@ public struct Change: Sendable, Equatable, Codable {
     public var before: ResourceState?
     /// What the stack wants (nil for a delete).
     public var after: ResourceSpec?
+    /// What a replace or delete deletes of the data the resource holds, in words ("replaces
+    /// feature group 'customers': its 1,204 online records ... are deleted"); apply refuses such
+    /// a change without `--allow-data-loss`. Destroy plans never carry it (destroy is explicit).
+    public var dataLoss: String?
+}
+
+extension Plan {
+    /// The changes that delete stored data.
+    public var dataLosingChanges: [Change] { changes.filter { $0.dataLoss != nil } }
 }
 
 /// The exact set of changes an apply performs, in address order.
@@ -135,8 +144,13 @@ extension Observation {
 /// and instance counts an endpoint serves with.
 public struct ObservedResource: Sendable, Equatable, Codable {
     public var attributes: Attributes
+    /// What the resource holds, in words ("1,204 online records and 3,400 offline rows of
+    /// history"), for a kind that keeps data; nil when it holds nothing. Not part of the
+    /// fingerprint: records written since a plan was saved do not make it stale.
+    public var storedData: String?
 
-    public init(attributes: Attributes) {
+    public init(attributes: Attributes, storedData: String? = nil) {
         self.attributes = attributes
+        self.storedData = storedData
     }
 }

@@ -38,7 +38,8 @@ public enum Planner {
                           attributes: diff(before: [:], after: spec.attributes, spec: spec), before: nil, after: spec)
         case (nil, let state?):
             return Change(address: address, action: .delete, reason: .removedFromSpec,
-                          attributes: diff(before: state.attributes, after: [:], spec: nil), before: state, after: nil)
+                          attributes: diff(before: state.attributes, after: [:], spec: nil), before: state, after: nil,
+                          dataLoss: observed?.storedData.map { "destroys \(address.kind.singular) '\(address.name)': its \($0) are deleted" })
         case (var spec?, let state?):
             guard let observed else {
                 return Change(address: address, action: .create, reason: .drifted("recorded in state but not running"),
@@ -63,7 +64,8 @@ public enum Planner {
             let driftedAndChanging = drifted.sorted().filter { path in attributes.contains { $0.path == path } }
             if let why = spec.replacementReason(from: current) {
                 return Change(address: address, action: .replace, reason: .replacedBecause(why),
-                              attributes: attributes, before: state, after: spec)
+                              attributes: attributes, before: state, after: spec,
+                              dataLoss: observed.storedData.map { "replaces \(address.kind.singular) '\(address.name)': its \($0) are deleted" })
             }
             let reason: ActionReason? = driftedAndChanging.isEmpty ? nil
                 : .drifted("\(driftedAndChanging.joined(separator: ", ")) changed outside mlgw-deploy")

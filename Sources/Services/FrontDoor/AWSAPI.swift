@@ -10,6 +10,8 @@ enum AWSAPI: Equatable {
     case sageMakerRuntime
     /// `POST /2015-03-31/functions/{name}/invocations`.
     case lambda
+    /// sagemaker-featurestore-runtime: `/FeatureGroup/{name}` and `POST /BatchGetRecord`.
+    case featureStore
     /// A JSON 1.1 call: the service's target prefix and the operation.
     case json(service: String, operation: String)
     /// `GET /metrics`: every endpoint's and route's counters in Prometheus text.
@@ -24,6 +26,7 @@ enum AWSAPI: Equatable {
     static func of(method: HTTPMethod, path: Substring, headers: HTTPHeaders) -> AWSAPI {
         if path.hasPrefix(sageMakerPrefix) { return .sageMakerRuntime }
         if path.hasPrefix(lambdaPrefix) { return .lambda }
+        if path.hasPrefix(FrontDoorHandler.featureGroupPrefix) || path == FrontDoorHandler.batchGetPath { return .featureStore }
         if let target = headers.first(name: "x-amz-target") {
             guard let dot = target.firstIndex(of: ".") else { return .unknown }
             return .json(service: String(target[..<dot]), operation: String(target[target.index(after: dot)...]))

@@ -33,8 +33,11 @@ final class FrontDoorServices: Sendable {
     let shadowLane: ShadowLane
     let functions: FunctionService
     let gateway: GatewayState
+    let featureStore: FeatureStore?
 
-    init(table: RouteTable, metrics: MetricsRegistry, requestIDs: RequestIDs, shadowLane: ShadowLane, functions: FunctionService, gateway: GatewayState) {
+    init(table: RouteTable, metrics: MetricsRegistry, requestIDs: RequestIDs, shadowLane: ShadowLane, functions: FunctionService, gateway: GatewayState,
+         featureStore: FeatureStore? = nil) {
+        self.featureStore = featureStore
         self.table = table
         self.metrics = metrics
         self.requestIDs = requestIDs

@@ -53,6 +53,8 @@ final class FrontDoorHandler: ChannelInboundHandler, EndpointForwarding {
             invokeEndpoint(context, head, path: path, requestID: requestID)
         case .lambda:
             lambdaInvoke(context, head, path: path, requestID: requestID)
+        case .featureStore:
+            featureStore(context, head, path: path, requestID: requestID)
         case .json(let service, let operation):
             awsError(context, status: .badRequest, type: "UnknownOperationException",
                      message: "This environment does not serve \(service).\(operation).", requestID: requestID, keepAlive: head.isKeepAlive)

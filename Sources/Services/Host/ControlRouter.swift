@@ -13,6 +13,8 @@ final class ControlRouter: @unchecked Sendable {
 
     private let lock = NIOLock()
     private var entries: [ControlCollection: Entry] = [:]
+    /// `POST /_control/COLLECTION/NAME/ACTION`, by collection and action.
+    private var actions: [String: @Sendable (Data, String) async throws -> Data] = [:]
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -31,11 +33,36 @@ final class ControlRouter: @unchecked Sendable {
         lock.withLock { entries[C.collection] = entry }
     }
 
+    /// A call on one resource that is not its configuration (`POST .../NAME/records`).
+    func onAction<Request: Decodable, Response: Encodable>(_ collection: ControlCollection, _ action: String, _ request: Request.Type,
+                                                           _ handle: @escaping @Sendable (String, Request) async throws -> Response) {
+        lock.withLock {
+            actions[collection.rawValue + "/" + action] = { body, name in
+                try Self.encoder.encode(try await handle(name, try JSONDecoder().decode(Request.self, from: body)))
+            }
+        }
+    }
+
     /// The collections some service registered.
     var collections: Set<ControlCollection> { lock.withLock { Set(entries.keys) } }
 
     /// PUT or DELETE of `/_control/COLLECTION/NAME`; nil when no registered collection matches.
     func handle(method: String, path: String, body: Data) async -> (status: Int, body: Data)? {
+        if method == "POST", path.hasPrefix(ControlPath.prefix) {
+            // COLLECTION/NAME/ACTION, where COLLECTION may hold a slash itself.
+            let parts = path.dropFirst(ControlPath.prefix.count).split(separator: "/").map(String.init)
+            if parts.count >= 3, let action = lock.withLock({ actions[parts.dropLast(2).joined(separator: "/") + "/" + parts.last!] }) {
+                do {
+                    return (200, try await action(body, parts[parts.count - 2]))
+                } catch let error as ControlError {
+                    return (error.terminal ? 422 : 503, Self.error(error))
+                } catch let error as DecodingError {
+                    return (400, Self.error(ControlError(message: "bad request body: \(error)", terminal: true)))
+                } catch {
+                    return (503, Self.error(ControlError(message: "\(error)", terminal: false)))
+                }
+            }
+        }
         guard let (collection, name) = ControlCollection.parse(path), let entry = lock.withLock({ entries[collection] }) else { return nil }
         do {
             switch method {

@@ -34,9 +34,10 @@ public struct EnvironmentHost {
                                         models: models, supervisor: supervisor)
         let functions = FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor)
         let gateway = GatewayState(directory: directory, clock: clock)
+        let features = try FeatureStoreService(directory: directory, clock: clock)
         // The order services are looked at, and stopped in reverse: the gateway first, the
         // models it all depends on last.
-        let services: [any EnvironmentService] = [models, endpoints, functions, gateway]
+        let services: [any EnvironmentService] = [models, features, endpoints, functions, gateway]
         let router = ControlRouter()
         for service in services { service.register(on: router) }
 
@@ -45,7 +46,7 @@ public struct EnvironmentHost {
         let poolsByLoop = pools
         let frontDoor = FrontDoorServices(table: table, metrics: metrics, requestIDs: RequestIDs(),
                                           shadowLane: ShadowLane(loop: MultiThreadedEventLoopGroup(numberOfThreads: 1).next()),
-                                          functions: functions, gateway: gateway)
+                                          functions: functions, gateway: gateway, featureStore: features.store)
         let front = try Self.listen(group: group, port: port, what: "the AWS URL (local.port)") { channel in
             FrontDoorHandler(services: frontDoor, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!)
         }

@@ -34,6 +34,12 @@ public protocol ResourceDefinition: Sendable, Codable, Equatable {
     /// Why changing `paths` (sorted) replaces the resource, in words for the plan; nil when the
     /// change is made in place.
     static func replacementReason(changed paths: [String]) -> String?
+    /// The same, knowing both sides (a feature group's added feature is in place, a removed one
+    /// is not); by default the paths decide.
+    static func replacementReason(changed paths: [String], before: Attributes, after: Attributes) -> String?
+    /// Whether the resource holds data (records) that replacing or removing it deletes: the
+    /// plan says so and apply asks for `--allow-data-loss`.
+    static var keepsData: Bool { get }
     /// What changing `path` in place costs at apply, shown beside it in the plan.
     static func note(forChangedAttribute path: String) -> String?
 }
@@ -41,6 +47,10 @@ public protocol ResourceDefinition: Sendable, Codable, Equatable {
 extension ResourceDefinition {
     public var address: ResourceAddress { ResourceAddress(Self.kind, name) }
     public var ownedAttributes: [ResourceAddress: Set<String>] { [:] }
+    public static var keepsData: Bool { false }
+    public static func replacementReason(changed paths: [String], before: Attributes, after: Attributes) -> String? {
+        replacementReason(changed: paths)
+    }
 
     func isEqual(to other: any ResourceDefinition) -> Bool { (other as? Self) == self }
 }
@@ -75,6 +85,7 @@ extension ResourceKind {
     var readable: any ReadableDefinition.Type {
         switch self {
         case .model: return Model.self
+        case .featureGroup: return FeatureGroup.self
         case .endpoint: return Endpoint.self
         case .function: return Function.self
         case .stage: return Stage.self

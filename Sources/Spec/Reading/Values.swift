@@ -91,14 +91,14 @@ extension NodeReader {
         if let n = Self.plainNumber(trimmed) {
             seconds = n
         } else {
-            for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where trimmed.hasSuffix(suffix) {
+            for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86_400.0)] where trimmed.hasSuffix(suffix) {
                 if let n = Self.plainNumber(String(trimmed.dropLast(suffix.count))) { seconds = n * factor }
                 break
             }
         }
         guard let seconds else {
             error(.wrongType(what(), expected: "a duration such as 30s or 2m", found: "'\(Diagnostic.printable(text))'", at: location(node),
-                             hint: "write a number with a unit: ms, s, m or h"))
+                             hint: "write a number with a unit: ms, s, m, h or d"))
             return nil
         }
         return checked(seconds, written: text, what: what(), range: range, at: location(node))

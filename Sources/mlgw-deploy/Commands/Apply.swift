@@ -6,7 +6,7 @@ import Spec
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make the environment match the stack (or execute a saved plan), and wait until it is healthy.",
-        usage: "mlgw-deploy apply <stack-or-plan-file> [--env <env>] [--var <name=value> ...] [--var-file <file> ...] [--state-dir <dir>] [--auto-approve] [--json] [--lock-timeout <duration>] [--parallelism <n>]",
+        usage: "mlgw-deploy apply <stack-or-plan-file> [--env <env>] [--var <name=value> ...] [--var-file <file> ...] [--state-dir <dir>] [--auto-approve] [--json] [--lock-timeout <duration>] [--parallelism <n>] [--allow-data-loss]",
         discussion: """
         The argument is a stack (a YAML file, or a folder of them), or a plan file written by \
         'mlgw-deploy plan --out FILE': apply then executes exactly that plan, without asking, and \
@@ -19,6 +19,9 @@ struct Apply: AsyncParsableCommand {
 
     @Flag(name: .customLong("auto-approve"), help: "Apply without asking (needed when not on a terminal).")
     var autoApprove = false
+
+    @Flag(name: .customLong("allow-data-loss"), help: "Let a change delete stored data (a feature group replaced or removed, with its records).")
+    var allowDataLoss = false
 
     @Flag(name: .long, help: "Print progress and the result as JSON lines.")
     var json = false
@@ -70,6 +73,13 @@ struct Apply: AsyncParsableCommand {
 
     func execute(_ plan: Reconciler.Plan, loaded: LoadedStack, prior: StackState?, askFirst: Bool) async throws {
         if !json { Console.out(Console.colorPlan(plan.renderText())) }
+        let losing = plan.mode == .apply ? plan.dataLosingChanges : []
+        if !losing.isEmpty && !allowDataLoss {
+            Console.err("error: this apply would delete stored data, and nothing was changed:\n"
+                + losing.map { "  \($0.address): \($0.dataLoss!)" }.joined(separator: "\n")
+                + "\n  hint: keep the schema (features may only be added in place), or apply again with --allow-data-loss")
+            throw ExitCode(1)
+        }
         var state = prior ?? StackState(stack: loaded.stack.name, environment: loaded.stack.environment, lineage: UUID().uuidString.lowercased())
         if plan.hasChanges && askFirst {
             try Confirm.ask("Apply these changes to environment '\(plan.environment)'?")

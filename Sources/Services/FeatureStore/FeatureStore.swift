@@ -1,0 +1,408 @@
+import EnvironmentAPI
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+
+/// A featurestore-runtime error, in the shapes botocore parses.
+struct FeatureStoreError: Error {
+    enum Kind: String { case validation = "ValidationError", notFound = "ResourceNotFound", internalFailure = "InternalFailure" }
+    var kind: Kind
+    var message: String
+
+    static func validation(_ m: String) -> FeatureStoreError { FeatureStoreError(kind: .validation, message: m) }
+    static func notFound(_ group: String) -> FeatureStoreError {
+        FeatureStoreError(kind: .notFound, message: "Resource Not Found: Amazon SageMaker can't find a feature group with name \(group)")
+    }
+}
+
+/// The environment's feature store: one SQLite database (WAL) in the data folder holds every
+/// group's schema, the online store (the latest record per identifier) and the queue of offline
+/// rows; a flush moves queued rows into the offline store's files. A write is acknowledged only
+/// once its transaction committed, so a record answered with 200 survives a kill -9 of the host
+/// (SQLite's WAL with synchronous=NORMAL is durable against a process crash).
+///
+/// The offline store is JSON lines under `offline/GROUP/year=YYYY/month=MM/day=DD/hour=HH/`,
+/// partitioned by event time as SageMaker's S3 layout is. A file appears whole (written aside,
+/// then renamed) and is named by the queue positions it holds, so a flush cut short by a crash is
+/// redone into the same names and no row is written twice.
+final class FeatureStore: @unchecked Sendable {
+    let folder: String
+    let pool: DatabasePool
+    private let lock = NIOLock()
+    private var groups: [String: FeatureGroupConfiguration] = [:]
+    private var loads: [String: FeatureLoadResult] = [:]
+    private var lastWrites: [String: Double] = [:]
+    /// Serialises flushes (the timer's and shutdown's).
+    private let flushLock = NIOLock()
+    let clock: @Sendable () -> Double
+
+    init(folder: String, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
+        self.folder = folder
+        self.clock = clock
+        try FileManager.default.createDirectory(atPath: folder + "/offline", withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.maximumReaderCount = max(4, ProcessInfo.processInfo.activeProcessorCount * 2)
+        pool = try DatabasePool(path: folder + "/online.sqlite", configuration: configuration)
+        try pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, config TEXT NOT NULL, last_write REAL, offline_rows INTEGER NOT NULL DEFAULT 0,
+                                                   offline_bytes INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE IF NOT EXISTS online (grp TEXT NOT NULL, id TEXT NOT NULL, event_time REAL NOT NULL, ttl REAL,
+                                                   deleted INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (grp, id)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS offline_queue (seq INTEGER PRIMARY KEY, grp TEXT NOT NULL, event_time REAL NOT NULL, row TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        // Groups survive a restart of the host with their records: they serve again at once.
+        let stored = try pool.read { db in try Row.fetchAll(db, sql: "SELECT name, config, last_write FROM groups") }
+        for row in stored {
+            let name: String = row["name"]
+            let text: String = row["config"]
+            if let c = try? JSONDecoder().decode(FeatureGroupConfiguration.self, from: Data(text.utf8)) { groups[name] = c }
+            if let t: Double = row["last_write"] { lastWrites[name] = t }
+        }
+    }
+
+    func group(_ name: String) -> FeatureGroupConfiguration? { lock.withLock { groups[name] } }
+    var groupNames: [String] { lock.withLock { groups.keys.sorted() } }
+
+    // MARK: groups
+
+    /// Creates or changes a group. A stored group whose records the new schema cannot keep is
+    /// refused: the provider deletes it first, which only a plan that said so does.
+    func put(_ c: FeatureGroupConfiguration) throws {
+        if let existing = group(c.name), !existing.keepsRecords(under: c) {
+            let held = try status(c.name).map(\.storedData) ?? nil
+            guard held == nil else {
+                throw ControlError(message: "feature group \(c.name) holds \(held!) under another schema; only a replacement may delete them "
+                                   + "(plan again: it shows the replacement, which apply makes with --allow-data-loss)", terminal: true)
+            }
+        }
+        let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO groups (name, config) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config",
+                           arguments: [c.name, json])
+        }
+        lock.withLock { groups[c.name] = c }
+    }
+
+    /// Removes a group with everything it holds, online and offline.
+    func delete(_ name: String) throws {
+        try flushOffline()
+        lock.withLock {
+            groups[name] = nil
+            loads[name] = nil
+            lastWrites[name] = nil
+        }
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM groups WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM online WHERE grp = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM offline_queue WHERE grp = ?", arguments: [name])
+        }
+        try? FileManager.default.removeItem(atPath: offlineFolder(name))
+    }
+
+    func setLoad(_ name: String, _ result: FeatureLoadResult) { lock.withLock { loads[name] = result } }
+
+    func status(_ name: String) throws -> FeatureGroupStatus? {
+        guard let c = group(name) else { return nil }
+        let (online, queued, published, bytes) = try pool.read { db -> (Int, Int, Int, Int) in
+            let online = try Int.fetchOne(db, sql: "SELECT count(*) FROM online WHERE grp = ?", arguments: [name]) ?? 0
+            let queued = try Int.fetchOne(db, sql: "SELECT count(*) FROM offline_queue WHERE grp = ?", arguments: [name]) ?? 0
+            let row = try Row.fetchOne(db, sql: "SELECT offline_rows, offline_bytes FROM groups WHERE name = ?", arguments: [name])
+            return (online, queued, row?["offline_rows"] ?? 0, row?["offline_bytes"] ?? 0)
+        }
+        let (load, last) = lock.withLock { (loads[name], lastWrites[name]) }
+        return FeatureGroupStatus(configuration: c, onlineRecords: online, offlineRows: published + queued, offlineBytes: bytes, lastWrite: last, load: load)
+    }
+
+    // MARK: writing
+
+    enum Store: String { case online = "OnlineStore", offline = "OfflineStore" }
+
+    /// PutRecord: checks the record, then writes it where it belongs (see `write`).
+    func putRecord(_ groupName: String, _ record: [FeatureValue], targets: Set<Store>?, ttl: Double?) throws {
+        guard let g = group(groupName) else { throw FeatureStoreError.notFound(groupName) }
+        let checked: CheckedRecord
+        switch FeatureRecords.check(record, against: g) {
+        case .success(let r): checked = r
+        case .failure(let e): throw FeatureStoreError.validation(e.description)
+        }
+        if let targets {
+            if targets.contains(.online) && !g.online { throw FeatureStoreError.validation("feature group \(g.name) has no online store (TargetStores names OnlineStore)") }
+            if targets.contains(.offline) && !g.offline { throw FeatureStoreError.validation("feature group \(g.name) has no offline store (TargetStores names OfflineStore)") }
+        }
+        _ = try write([checked], to: g, targets: targets, ttl: ttl)
+    }
+
+    /// Writes checked records in one transaction: each goes to the online store when its event
+    /// time is not older than the stored record's (PutRecord replaces the whole record), and to
+    /// the offline store's queue always. Returns how many were older than what is stored.
+    @discardableResult
+    func write(_ records: [CheckedRecord], to g: FeatureGroupConfiguration, targets: Set<Store>? = nil, ttl: Double? = nil) throws -> Int {
+        let online = g.online && (targets?.contains(.online) ?? true)
+        let offline = g.offline && (targets?.contains(.offline) ?? true)
+        let now = clock()
+        let invoked = FeatureRecords.iso8601(now)
+        var older = 0
+        try pool.write { db in
+            let select = try db.cachedStatement(sql: "SELECT event_time FROM online WHERE grp = ? AND id = ?")
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO online (grp, id, event_time, ttl, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
+                ON CONFLICT(grp, id) DO UPDATE SET event_time = excluded.event_time, ttl = excluded.ttl, deleted = 0, record = excluded.record
+                """)
+            let queue = try db.cachedStatement(sql: "INSERT INTO offline_queue (grp, event_time, row) VALUES (?, ?, ?)")
+            for r in records {
+                if online {
+                    let stored = try Double.fetchOne(select, arguments: [g.name, r.identifier])
+                    if let stored, stored > r.eventTime {
+                        older += 1
+                    } else {
+                        try upsert.execute(arguments: [g.name, r.identifier, r.eventTime, ttl, FeatureJSON.record(r.values)])
+                    }
+                }
+                if offline {
+                    try queue.execute(arguments: [g.name, r.eventTime, FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false)])
+                }
+            }
+        }
+        lock.withLock { lastWrites[g.name] = now }
+        return older
+    }
+
+    /// DeleteRecord. The delete's event time must be later than the stored record's: a soft
+    /// delete otherwise leaves the record (and still writes its marker), a hard one fails.
+    func deleteRecord(_ groupName: String, id: String, eventTime text: String, hard: Bool, targets: Set<Store>?) throws {
+        guard let g = group(groupName) else { throw FeatureStoreError.notFound(groupName) }
+        guard let t = FeatureRecords.anyEventTime(text) else {
+            throw FeatureStoreError.validation("EventTime '\(text)' is not an event time: Unix seconds, or yyyy-MM-dd'T'HH:mm:ssZ")
+        }
+        let online = g.online && (targets?.contains(.online) ?? true)
+        let offline = g.offline && (targets?.contains(.offline) ?? true)
+        let invoked = FeatureRecords.iso8601(clock())
+        try pool.write { db in
+            if online {
+                let stored = try Double.fetchOne(db, sql: "SELECT event_time FROM online WHERE grp = ? AND id = ?", arguments: [g.name, id])
+                if hard {
+                    if let stored, t <= stored {
+                        throw FeatureStoreError.validation("EventTime: 400 ValidationException: the delete's EventTime \(text) is not later than the record's (\(FeatureRecords.iso8601(stored)))")
+                    }
+                    try db.execute(sql: "DELETE FROM online WHERE grp = ? AND id = ?", arguments: [g.name, id])
+                } else if stored == nil || t > stored! {
+                    // A tombstone: the record is hidden, and only a later write brings it back.
+                    try db.execute(sql: """
+                        INSERT INTO online (grp, id, event_time, ttl, deleted, record) VALUES (?, ?, ?, NULL, 1, '[]')
+                        ON CONFLICT(grp, id) DO UPDATE SET event_time = excluded.event_time, deleted = 1, record = '[]', ttl = NULL
+                        """, arguments: [g.name, id, t])
+                }
+            }
+            if offline {
+                var marker = [FeatureValue(g.recordIdentifier, id)]
+                marker.append(FeatureValue(g.eventTime, text))
+                try db.execute(sql: "INSERT INTO offline_queue (grp, event_time, row) VALUES (?, ?, ?)",
+                               arguments: [g.name, t, FeatureJSON.offlineRow(marker, group: g, invoked: invoked, deleted: true)])
+            }
+        }
+        lock.withLock { lastWrites[g.name] = clock() }
+    }
+
+    // MARK: reading
+
+    /// The online record of `id` as the API's `Record` JSON, and when it expires; nil when there
+    /// is none, it was deleted, or it expired.
+    func read(_ g: FeatureGroupConfiguration, id: String) throws -> (record: String, expiresAt: Double?)? {
+        guard g.online else { return nil }
+        let row = try pool.read { db in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT event_time, ttl, deleted, record FROM online WHERE grp = ? AND id = ?"), arguments: [g.name, id])
+        }
+        guard let row, (row["deleted"] as Int) == 0 else { return nil }
+        let eventTime: Double = row["event_time"]
+        let ttl: Double? = row["ttl"] ?? g.ttlSeconds
+        let expires = ttl.map { eventTime + $0 }
+        if let expires, clock() >= expires { return nil }
+        return (row["record"], expires)
+    }
+
+    /// Several identifiers of one group in one read transaction.
+    func read(_ g: FeatureGroupConfiguration, ids: [String]) throws -> [(id: String, record: String, expiresAt: Double?)] {
+        guard g.online else { return [] }
+        let now = clock()
+        return try pool.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT event_time, ttl, deleted, record FROM online WHERE grp = ? AND id = ?")
+            var out: [(String, String, Double?)] = []
+            for id in ids {
+                guard let row = try Row.fetchOne(statement, arguments: [g.name, id]), (row["deleted"] as Int) == 0 else { continue }
+                let eventTime: Double = row["event_time"]
+                let ttl: Double? = row["ttl"] ?? g.ttlSeconds
+                let expires = ttl.map { eventTime + $0 }
+                if let expires, now >= expires { continue }
+                out.append((id, row["record"], expires))
+            }
+            return out
+        }
+    }
+
+    // MARK: the offline store
+
+    func offlineFolder(_ group: String) -> String { folder + "/offline/" + group }
+
+    /// Moves every queued row into the offline store's files: the batch's last position is noted
+    /// first, the files are written under names that hold the batch's positions, then the rows
+    /// leave the queue. A crash anywhere in between repeats the same batch into the same names.
+    func flushOffline() throws {
+        try flushLock.withLock {
+            while true {
+                let pending = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushing'") }
+                let upTo: Int64
+                if let pending, let n = Int64(pending) {
+                    upTo = n
+                } else {
+                    guard let last = try pool.read({ db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM (SELECT seq FROM offline_queue ORDER BY seq LIMIT 50000)") })
+                    else { return }
+                    try pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('flushing', ?)", arguments: [String(last)]) }
+                    upTo = last
+                }
+                let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT seq, grp, event_time, row FROM offline_queue WHERE seq <= ? ORDER BY seq", arguments: [upTo]) }
+                guard let first: Int64 = rows.first?["seq"] else {
+                    try pool.write { db in try db.execute(sql: "DELETE FROM meta WHERE key = 'flushing'") }
+                    return
+                }
+                let written = FeatureRecords.iso8601(clock())
+                var files: [String: (group: String, lines: [UInt8])] = [:]
+                for row in rows {
+                    let group: String = row["grp"]
+                    let eventTime: Double = row["event_time"]
+                    let text: String = row["row"]
+                    let path = Self.partition(offlineFolder(group), eventTime: eventTime) + "/part-\(first)-\(upTo).jsonl"
+                    var entry = files[path] ?? (group, [])
+                    // The row is a JSON object; write_time is when it reaches the offline store.
+                    entry.lines += text.utf8.dropLast()
+                    entry.lines += ",\"write_time\":\"\(written)\"}\n".utf8
+                    files[path] = entry
+                }
+                var added: [String: (rows: Int, bytes: Int)] = [:]
+                for (path, entry) in files {
+                    let count = entry.lines.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+                    if !FileManager.default.fileExists(atPath: path) {
+                        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                        let temp = path + ".tmp"
+                        try Data(entry.lines).write(to: URL(fileURLWithPath: temp))
+                        guard rename(temp, path) == 0 else { throw FeatureStoreError(kind: .internalFailure, message: "cannot write \(path)") }
+                    }
+                    var a = added[entry.group] ?? (0, 0)
+                    a.rows += count
+                    a.bytes += entry.lines.count
+                    added[entry.group] = a
+                }
+                try pool.write { db in
+                    try db.execute(sql: "DELETE FROM offline_queue WHERE seq <= ?", arguments: [upTo])
+                    for (group, a) in added {
+                        try db.execute(sql: "UPDATE groups SET offline_rows = offline_rows + ?, offline_bytes = offline_bytes + ?, last_write = ? WHERE name = ?",
+                                       arguments: [a.rows, a.bytes, lock.withLock { lastWrites[group] }, group])
+                    }
+                    try db.execute(sql: "DELETE FROM meta WHERE key = 'flushing'")
+                }
+            }
+        }
+    }
+
+    /// `.../year=2026/month=12/day=02/hour=18`, from the event time (UTC).
+    static func partition(_ base: String, eventTime: Double) -> String {
+        let whole = Int(eventTime.rounded(.down))
+        let (y, m, d) = FeatureRecords.civil(fromDays: whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400)
+        let hour = ((whole % 86_400) + 86_400) % 86_400 / 3600
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(base)/year=\(y)/month=\(two(m))/day=\(two(d))/hour=\(two(hour))"
+    }
+
+    /// Rows waiting for the next flush.
+    func queuedRows() -> Int { (try? pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM offline_queue") }) ?? 0 }
+}
+
+/// The JSON the store keeps and answers, built by hand (it is on every request's path).
+enum FeatureJSON {
+    /// `[{"FeatureName":"a","ValueAsString":"1"},...]`, as GetRecord's `Record`.
+    static func record(_ values: [FeatureValue]) -> String {
+        var out = "["
+        for (i, v) in values.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"FeatureName\":"
+            appendString(v.FeatureName, to: &out)
+            if let s = v.ValueAsString {
+                out += ",\"ValueAsString\":"
+                appendString(s, to: &out)
+            } else if let list = v.ValueAsStringList {
+                out += ",\"ValueAsStringList\":["
+                for (j, s) in list.enumerated() {
+                    if j > 0 { out += "," }
+                    appendString(s, to: &out)
+                }
+                out += "]"
+            }
+            out += "}"
+        }
+        return out + "]"
+    }
+
+    /// One offline row: every feature of the group (typed: numbers as numbers; null when the
+    /// record leaves it out), then `api_invocation_time` and `is_deleted`. `write_time` is added
+    /// when the row is flushed.
+    static func offlineRow(_ values: [FeatureValue], group: FeatureGroupConfiguration, invoked: String, deleted: Bool) -> String {
+        var byName: [String: FeatureValue] = [:]
+        for v in values { byName[v.FeatureName] = v }
+        var out = "{"
+        for f in group.features {
+            appendString(f.name, to: &out)
+            out += ":"
+            guard let v = byName[f.name] else { out += "null,"; continue }
+            if let list = v.ValueAsStringList {
+                out += "["
+                for (j, s) in list.enumerated() {
+                    if j > 0 { out += "," }
+                    typed(s, f.type, to: &out)
+                }
+                out += "]"
+            } else if let s = v.ValueAsString {
+                typed(s, f.type, to: &out)
+            } else {
+                out += "null"
+            }
+            out += ","
+        }
+        out += "\"api_invocation_time\":\"\(invoked)\",\"is_deleted\":\(deleted)}"
+        return out
+    }
+
+    static func typed(_ s: String, _ type: FeatureType, to out: inout String) {
+        switch type {
+        case .string: appendString(s, to: &out)
+        case .integral: out += FeatureRecords.integral(s).map(String.init) ?? "null"
+        case .fractional:
+            if let d = FeatureRecords.fractional(s) { out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : String(d) } else { out += "null" }
+        }
+    }
+
+    static func appendString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

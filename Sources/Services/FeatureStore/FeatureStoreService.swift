@@ -1,0 +1,136 @@
+import EnvironmentAPI
+import Foundation
+
+/// Feature groups as a service of the host: the control API's collection (a put stores the
+/// schema and loads the group's `load:` files), the records action `ingest` sends batches to,
+/// and a timer that flushes the offline store's queue every second.
+final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
+    let store: FeatureStore
+    var name: String { "feature groups" }
+    static let flushInterval = 1.0
+    /// Rows per transaction when loading a file.
+    static let batchSize = 10_000
+
+    init(directory: String, clock: EnvironmentClock) throws {
+        store = try FeatureStore(folder: directory + "/data/feature-store", clock: { clock.now().timeIntervalSince1970 })
+    }
+
+    func register(on router: ControlRouter) {
+        router.on(FeatureGroupConfiguration.self, put: { [self] c in
+            try Self.check(c)
+            try store.put(c)
+            if !c.load.isEmpty {
+                let result = try load(c)
+                store.setLoad(c.name, result)
+                HostLog.write("feature group \(c.name): \(result.summary) from \(c.load.count) file\(c.load.count == 1 ? "" : "s")")
+            }
+            HostLog.write("feature groups: applied \(c.name)")
+            guard let status = try store.status(c.name) else { throw ControlError(message: "feature group \(c.name) vanished", terminal: false) }
+            return status
+        }, delete: { [self] name in
+            do { try store.delete(name) } catch { HostLog.write("feature group \(name): delete failed: \(error)") }
+            HostLog.write("feature groups: deleted \(name)")
+        })
+        router.onAction(.featureGroups, FeatureRowsChunk.action, FeatureRowsChunk.self) { [self] name, chunk in
+            guard let g = store.group(name) else { throw ControlError(message: "no feature group \(name) runs in this environment", terminal: true) }
+            return try ingest(chunk, into: g)
+        }
+    }
+
+    /// What the host checks again, whatever validation did.
+    static func check(_ c: FeatureGroupConfiguration) throws {
+        func bad(_ what: String) -> ControlError { ControlError(message: "feature group \(c.name): \(what)", terminal: true) }
+        guard c.feature(c.recordIdentifier)?.collection == nil, c.feature(c.recordIdentifier) != nil else { throw bad("record identifier '\(c.recordIdentifier)' is not a single feature") }
+        guard let t = c.feature(c.eventTime), t.collection == nil, t.type != .integral else { throw bad("event time '\(c.eventTime)' is not a Fractional or String feature") }
+        if let ttl = c.ttlSeconds, !(ttl.isFinite && ttl >= 1) { throw bad("TTL \(ttl)s") }
+        guard c.online || c.offline else { throw bad("no store") }
+    }
+
+    /// Loads the group's files: every row is checked first, and a file with a bad row stores
+    /// nothing (the first 20 problems are the error); then the rows go in batches.
+    func load(_ g: FeatureGroupConfiguration) throws -> FeatureLoadResult {
+        let started = Date()
+        var result = FeatureLoadResult()
+        var checked: [CheckedRecord] = []
+        for file in g.load {
+            var reader: FeatureFileReader
+            do { reader = try FeatureFileReader(contentsOf: file.path, group: g) } catch {
+                throw ControlError(message: "feature group \(g.name): \(error)", terminal: true)
+            }
+            while let item = reader.next() {
+                let (line, row) = (item.line, item.result)
+                switch row.flatMap({ FeatureRecords.check($0, against: g) }) {
+                case .success(let r): checked.append(r)
+                case .failure(let e):
+                    result.rejected += 1
+                    if result.errors.count < FeatureLoadResult.errorLimit { result.errors.append("\(file.path):\(line): \(Self.located(e))") }
+                }
+            }
+            if let problem = reader.fileError { throw ControlError(message: "feature group \(g.name): \(file.path): \(problem)", terminal: true) }
+        }
+        guard result.rejected == 0 else {
+            let more = result.rejected > result.errors.count ? "\n  and \(result.rejected - result.errors.count) more" : ""
+            throw ControlError(message: "feature group \(g.name): \(FeatureLoadResult.grouped(result.rejected)) row\(result.rejected == 1 ? "" : "s") of its load files "
+                               + "cannot be stored, so none was loaded:\n  " + result.errors.joined(separator: "\n  ") + more, terminal: true)
+        }
+        var i = 0
+        while i < checked.count {
+            let batch = Array(checked[i..<min(i + Self.batchSize, checked.count)])
+            result.older += try store.write(batch, to: g)
+            i += batch.count
+        }
+        result.loaded = checked.count - result.older
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// One chunk from `ingest`: rows that break the schema are rejected (with their line); the
+    /// others are stored in one transaction.
+    func ingest(_ chunk: FeatureRowsChunk, into g: FeatureGroupConfiguration) throws -> FeatureLoadResult {
+        let started = Date()
+        var bytes: [UInt8] = []
+        var firstLine = chunk.firstLine
+        if chunk.csv {
+            guard let header = chunk.header else { throw ControlError(message: "a CSV chunk comes with its header", terminal: true) }
+            bytes = Array(header.utf8) + [10]
+            firstLine -= 1
+        }
+        bytes += chunk.text.utf8
+        var reader = FeatureFileReader(bytes: bytes, format: chunk.csv ? .csv : .jsonLines, group: g, firstLine: firstLine)
+        var result = FeatureLoadResult()
+        var checked: [CheckedRecord] = []
+        while let item = reader.next() {
+            switch item.result.flatMap({ FeatureRecords.check($0, against: g) }) {
+            case .success(let r): checked.append(r)
+            case .failure(let e):
+                result.rejected += 1
+                if result.errors.count < FeatureLoadResult.errorLimit { result.errors.append("\(chunk.file):\(item.line): \(Self.located(e))") }
+            }
+        }
+        if let problem = reader.fileError { throw ControlError(message: "\(chunk.file): \(problem)", terminal: true) }
+        result.older = try store.write(checked, to: g)
+        result.loaded = checked.count - result.older
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// `column 'x': ...`, as a row's message names its cell.
+    static func located(_ e: FeatureRecordError) -> String {
+        e.feature.map { "column '\($0)': \(e.message)" } ?? e.message
+    }
+
+    func reconcile(now: Date) async -> Date? {
+        do { try store.flushOffline() } catch { HostLog.write("feature groups: offline flush failed: \(error)") }
+        return now.addingTimeInterval(Self.flushInterval)
+    }
+
+    func processExited(pid: Int32, status: Int32) async {}
+
+    func describe(into snapshot: inout EnvironmentSnapshot) async {
+        snapshot.featureGroups = store.groupNames.compactMap { try? store.status($0) }
+    }
+
+    func shutdown() async {
+        do { try store.flushOffline() } catch { HostLog.write("feature groups: offline flush failed: \(error)") }
+    }
+}

@@ -1,0 +1,216 @@
+import ArgumentParser
+import EnvironmentAPI
+import Foundation
+import Providers
+
+/// `ingest STACK GROUP FILE`: a bulk load into a running feature group, in chunks the host stores
+/// one transaction each.
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a CSV (with a header) or JSON-lines file into a feature group of the running environment.",
+        discussion: """
+        Rows are sent in chunks; the host stores each chunk's valid rows in one transaction, so a chunk is \
+        stored whole or not at all. A row whose event time is older than the stored record's goes to the \
+        offline store only (as PutRecord). Bad rows are reported as FILE:LINE: column 'x': ... (the first 20, \
+        then a count). Exit codes: 0 every row stored, 1 some rows rejected or an error.
+        """)
+
+    @OptionGroup var options: StackOptions
+
+    @Argument(help: "The feature group.")
+    var group: String?
+
+    @Argument(help: "The file: .csv with a header row, or .jsonl.")
+    var file: String?
+
+    @Option(name: .customLong("chunk-rows"), help: "Rows per chunk (one transaction each).")
+    var chunkRows = 20_000
+
+    func validate() throws {
+        guard (1...1_000_000).contains(chunkRows) else { throw ValidationError("--chunk-rows must be from 1 to 1000000") }
+    }
+
+    func run() async throws {
+        var options = self.options, group = self.group, file = self.file
+        if options.stackName != nil, let first = options.stack { (file, group) = (group, first); options.stack = nil }
+        guard let group, let file else { throw ValidationError("give the feature group and the file: mlgw-deploy ingest STACK GROUP FILE") }
+        let deployed = try StackLoading.deployed(options)
+        let g = try await FeatureCommands.runningGroup(group, deployed, env: options.env)
+        let path = absolute(file)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            Console.err("error: cannot read '\(file)'\n  hint: give a CSV file with a header row, or JSON lines")
+            throw ExitCode(1)
+        }
+        let csv = path.hasSuffix(".csv")
+        let bytes = [UInt8](data)
+        var chunks = RowChunks(bytes: bytes, csv: csv)
+        var total = FeatureLoadResult()
+        let progress = IngestProgress(totalBytes: bytes.count, file: file)
+        let started = Date()
+        while let (firstLine, text) = chunks.next(rows: chunkRows).map({ ($0.0, $0.1) }) {
+            let chunk = FeatureRowsChunk(file: file, csv: csv, header: chunks.header, firstLine: firstLine, text: text)
+            do {
+                total.add(try await deployed.provider.ingest(chunk, into: g.name))
+            } catch {
+                progress.finish()
+                Console.err("error: \(error)\n  stored before it: \(total.summary)")
+                throw ExitCode(1)
+            }
+            progress.update(bytes: chunks.offset, rows: total.loaded + total.older + total.rejected, since: started)
+        }
+        progress.finish()
+        total.seconds = Date().timeIntervalSince(started)
+        for e in total.errors { Console.err(e) }
+        if total.rejected > total.errors.count { Console.err("… and \(FeatureLoadResult.grouped(total.rejected - total.errors.count)) more rejected rows") }
+        let rate = total.seconds > 0 ? Double(total.loaded + total.older + total.rejected) / total.seconds : 0
+        Console.out("feature group '\(g.name)': \(total.summary) (\(FeatureLoadResult.grouped(Int(rate))) rows/s)")
+        if total.rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A file cut into chunks at the ends of rows (a quoted CSV cell may hold a newline).
+struct RowChunks {
+    let bytes: [UInt8]
+    let csv: Bool
+    var offset = 0
+    var line = 1
+    var header: String?
+
+    init(bytes: [UInt8], csv: Bool) {
+        self.bytes = bytes
+        self.csv = csv
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
+        if csv, let end = rowEnd(from: offset, rows: 1) {
+            header = String(decoding: bytes[offset..<end], as: UTF8.self).trimmingCharacters(in: .newlines)
+            offset = end
+            line = 2
+        }
+    }
+
+    /// The index after the `rows`-th row's newline from `start` (or the end).
+    func rowEnd(from start: Int, rows: Int) -> Int? {
+        guard start < bytes.count else { return nil }
+        var i = start, quoted = false, seen = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            i += 1
+            if csv && b == 34 { quoted.toggle() }
+            if b == 10 && !quoted {
+                seen += 1
+                if seen == rows { return i }
+            }
+        }
+        return i
+    }
+
+    mutating func next(rows: Int) -> (Int, String)? {
+        guard let end = rowEnd(from: offset, rows: rows) else { return nil }
+        let slice = bytes[offset..<end]
+        let first = line
+        line += slice.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        offset = end
+        return (first, String(decoding: slice, as: UTF8.self))
+    }
+}
+
+/// A progress line: on a terminal rewritten in place (rows, rows/s, ETA); otherwise a plain line
+/// at every tenth of the file, as CI logs want.
+final class IngestProgress {
+    let totalBytes: Int
+    let file: String
+    let terminal = isatty(2) == 1
+    var nextTenth = 1
+    var drew = false
+
+    init(totalBytes: Int, file: String) {
+        self.totalBytes = max(1, totalBytes)
+        self.file = file
+    }
+
+    func update(bytes: Int, rows: Int, since started: Date) {
+        let elapsed = max(0.001, Date().timeIntervalSince(started))
+        let fraction = Double(bytes) / Double(totalBytes)
+        let rate = Double(rows) / elapsed
+        let eta = fraction > 0 ? elapsed / fraction - elapsed : 0
+        let text = "\(file): \(FeatureLoadResult.grouped(rows)) rows, \(Int(fraction * 100))%, \(FeatureLoadResult.grouped(Int(rate))) rows/s, ETA \(String(format: "%.0f", eta))s"
+        if terminal {
+            Console.err("\r\u{1B}[2K" + text, terminator: "")
+            drew = true
+        } else if fraction * 10 >= Double(nextTenth) {
+            Console.err(text)
+            nextTenth = Int(fraction * 10) + 1
+        }
+    }
+
+    func finish() {
+        if drew { Console.err("") }
+        drew = false
+    }
+}
+
+/// `features get`: a quick look at a record.
+struct Features: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Look at feature groups of the running environment.", subcommands: [Get.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a record of the online store, as GetRecord returns it (exit 3 when there is none).")
+
+        @OptionGroup var options: StackOptions
+
+        @Argument(help: "The feature group.")
+        var group: String?
+
+        @Argument(help: "The record identifier.")
+        var id: String?
+
+        @Flag(name: .long, help: "Print GetRecord's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            var options = self.options, group = self.group, id = self.id
+            if options.stackName != nil, let first = options.stack { (id, group) = (group, first); options.stack = nil }
+            guard let group, let id else { throw ValidationError("give the feature group and the record identifier: mlgw-deploy features get STACK GROUP ID") }
+            let deployed = try StackLoading.deployed(options)
+            let g = try await FeatureCommands.runningGroup(group, deployed, env: options.env)
+            guard let snapshot = await deployed.provider.snapshot() else { throw ExitCode(1) }
+            var query = "RecordIdentifierValueAsString=" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id)
+            query += "&ExpirationTimeResponse=Enabled"
+            let answer = try await LoopbackHTTP.send("GET", port: snapshot.awsPort, path: "/FeatureGroup/\(g.name)?\(query)", timeout: 10)
+            guard answer.status == 200 else {
+                Console.err("error: GetRecord answered HTTP \(answer.status): \(answer.text)")
+                throw ExitCode(1)
+            }
+            struct Answer: Decodable { var Record: [FeatureValue]?; var ExpiresAt: String? }
+            let decoded = try JSONDecoder().decode(Answer.self, from: Data(answer.body))
+            if json { Console.out(answer.text) }
+            guard let record = decoded.Record else {
+                if !json { Console.out("no record '\(id)' in feature group '\(g.name)' (never written, deleted, or expired)") }
+                throw ExitCode(3)
+            }
+            if json { return }
+            let width = record.map(\.FeatureName.count).max() ?? 0
+            for v in record {
+                let value = v.ValueAsString ?? "[" + (v.ValueAsStringList ?? []).joined(separator: ", ") + "]"
+                Console.out(v.FeatureName + String(repeating: " ", count: width - v.FeatureName.count) + "  " + value)
+            }
+            if let at = decoded.ExpiresAt { Console.out("(expires at \(at))") }
+        }
+    }
+}
+
+enum FeatureCommands {
+    /// The group's configuration as the running environment has it.
+    static func runningGroup(_ name: String, _ deployed: DeployedStack, env: String) async throws -> FeatureGroupConfiguration {
+        guard let snapshot = await deployed.provider.snapshot() else {
+            Console.err("error: environment '\(env)' of stack '\(deployed.name)' is not running\n  hint: apply the stack first")
+            throw ExitCode(1)
+        }
+        guard let g = snapshot.featureGroups.first(where: { $0.configuration.name == name }) else {
+            let names = snapshot.featureGroups.map(\.configuration.name)
+            Console.err("error: no feature group '\(name)' runs in environment '\(env)' of stack '\(deployed.name)'"
+                        + "\n  hint: " + (names.isEmpty ? "the stack declares none under 'feature_groups:'" : "running: \(names.joined(separator: ", "))"))
+            throw ExitCode(1)
+        }
+        return g.configuration
+    }
+}
