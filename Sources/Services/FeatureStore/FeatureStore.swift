@@ -32,6 +32,8 @@ final class FeatureStore: @unchecked Sendable {
     private var groups: [String: FeatureGroupConfiguration] = [:]
     private var loads: [String: FeatureLoadResult] = [:]
     private var lastWrites: [String: Double] = [:]
+    /// What identifies the load files each group was last loaded from.
+    private var loadedFiles: [String: String] = [:]
     /// Serialises flushes (the timer's and shutdown's).
     private let flushLock = NIOLock()
     let clock: @Sendable () -> Double
@@ -49,7 +51,7 @@ final class FeatureStore: @unchecked Sendable {
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, config TEXT NOT NULL, last_write REAL, offline_rows INTEGER NOT NULL DEFAULT 0,
-                                                   offline_bytes INTEGER NOT NULL DEFAULT 0);
+                                                   offline_bytes INTEGER NOT NULL DEFAULT 0, loaded TEXT, load_result TEXT);
                 CREATE TABLE IF NOT EXISTS online (grp TEXT NOT NULL, id TEXT NOT NULL, event_time REAL NOT NULL, ttl REAL,
                                                    deleted INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (grp, id)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS offline_queue (seq INTEGER PRIMARY KEY, grp TEXT NOT NULL, event_time REAL NOT NULL, row TEXT NOT NULL);
@@ -57,12 +59,14 @@ final class FeatureStore: @unchecked Sendable {
                 """)
         }
         // Groups survive a restart of the host with their records: they serve again at once.
-        let stored = try pool.read { db in try Row.fetchAll(db, sql: "SELECT name, config, last_write FROM groups") }
+        let stored = try pool.read { db in try Row.fetchAll(db, sql: "SELECT name, config, last_write, loaded, load_result FROM groups") }
         for row in stored {
             let name: String = row["name"]
             let text: String = row["config"]
             if let c = try? JSONDecoder().decode(FeatureGroupConfiguration.self, from: Data(text.utf8)) { groups[name] = c }
             if let t: Double = row["last_write"] { lastWrites[name] = t }
+            if let sha: String = row["loaded"] { loadedFiles[name] = sha }
+            if let result: String = row["load_result"], let r = try? JSONDecoder().decode(FeatureLoadResult.self, from: Data(result.utf8)) { loads[name] = r }
         }
     }
 
@@ -96,6 +100,7 @@ final class FeatureStore: @unchecked Sendable {
             groups[name] = nil
             loads[name] = nil
             lastWrites[name] = nil
+            loadedFiles[name] = nil
         }
         try pool.write { db in
             try db.execute(sql: "DELETE FROM groups WHERE name = ?", arguments: [name])
@@ -105,7 +110,18 @@ final class FeatureStore: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: offlineFolder(name))
     }
 
-    func setLoad(_ name: String, _ result: FeatureLoadResult) { lock.withLock { loads[name] = result } }
+    /// Whether the group was last loaded from exactly these files.
+    func wasLoaded(_ name: String, from files: String) -> Bool { lock.withLock { loadedFiles[name] == files } }
+
+    /// Notes a load, so the same files are not loaded again when the group is applied again.
+    func setLoad(_ name: String, files: String, _ result: FeatureLoadResult) throws {
+        let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        try pool.write { db in try db.execute(sql: "UPDATE groups SET loaded = ?, load_result = ? WHERE name = ?", arguments: [files, json, name]) }
+        lock.withLock {
+            loads[name] = result
+            loadedFiles[name] = files
+        }
+    }
 
     func status(_ name: String) throws -> FeatureGroupStatus? {
         guard let c = group(name) else { return nil }

@@ -19,9 +19,11 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
         router.on(FeatureGroupConfiguration.self, put: { [self] c in
             try Self.check(c)
             try store.put(c)
-            if !c.load.isEmpty {
+            // Files are loaded when the group is new or they changed, not at every apply.
+            let files = c.load.map { "\($0.path)=\($0.sha256)" }.joined(separator: "\n")
+            if !c.load.isEmpty, !store.wasLoaded(c.name, from: files) {
                 let result = try load(c)
-                store.setLoad(c.name, result)
+                try store.setLoad(c.name, files: files, result)
                 HostLog.write("feature group \(c.name): \(result.summary) from \(c.load.count) file\(c.load.count == 1 ? "" : "s")")
             }
             HostLog.write("feature groups: applied \(c.name)")
