@@ -62,6 +62,12 @@ public struct LocalProvider: Provider {
                                 timeout: 300, as: FeatureLoadResult.self)
     }
 
+    /// Has the running host write its offline queue to the offline store's files.
+    public func flushOffline(_ group: String) async throws {
+        _ = try await client().call("POST", ControlCollection.featureGroups.path(group) + "/flush", body: [String: String](),
+                                    timeout: 120, as: ControlAcknowledgement.self)
+    }
+
     /// What each kind adds to `status`: process rows, then sections.
     public static func status(of snapshot: EnvironmentSnapshot, now: Double) -> (rows: [[String]], sections: [StatusSection]) {
         (AnyKindHandler.all.flatMap { $0.processRows(snapshot, now) }, AnyKindHandler.all.flatMap { $0.statusSections(snapshot) })

@@ -33,6 +33,11 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
             do { try store.delete(name) } catch { HostLog.write("feature group \(name): delete failed: \(error)") }
             HostLog.write("feature groups: deleted \(name)")
         })
+        // Readers of the offline store's files (export, query) ask for the queue to be written first.
+        router.onAction(.featureGroups, "flush", [String: String].self) { [self] name, _ in
+            try store.flushOffline()
+            return ControlAcknowledgement(applied: name)
+        }
         router.onAction(.featureGroups, FeatureRowsChunk.action, FeatureRowsChunk.self) { [self] name, chunk in
             guard let g = store.group(name) else { throw ControlError(message: "no feature group \(name) runs in this environment", terminal: true) }
             return try ingest(chunk, into: g)

@@ -2,6 +2,7 @@ import ArgumentParser
 import EnvironmentAPI
 import Foundation
 import Providers
+import Services
 
 /// `ingest STACK GROUP FILE`: a bulk load into a running feature group, in chunks the host stores
 /// one transaction each.
@@ -150,7 +151,7 @@ final class IngestProgress {
 
 /// `features get`: a quick look at a record.
 struct Features: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Look at feature groups of the running environment.", subcommands: [Get.self])
+    static let configuration = CommandConfiguration(abstract: "Look at feature groups of the running environment.", subcommands: [Get.self, Export.self, Query.self])
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a record of the online store, as GetRecord returns it (exit 3 when there is none).")
@@ -195,6 +196,154 @@ struct Features: AsyncParsableCommand {
             }
             if let at = decoded.ExpiresAt { Console.out("(expires at \(at))") }
         }
+    }
+}
+
+extension Features {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a point-in-time-correct training set from the offline store.",
+            discussion: """
+            For each row of the entity file (CSV with a header), and each group named by --features, the group's             latest record whose event time is at or before the row's --as-of time, unless it is a deletion or has             expired by the group's TTL by then: what Feast's get_historical_features computes. The entity file             holds each group's record identifier column. Example:             mlgw-deploy features export stacks/enterprise --entities labels.csv --as-of label_time             --features customers:age,spend_30d --out train.csv
+            """)
+
+        @OptionGroup var options: StackOptions
+
+        @Option(name: .long, help: "CSV of entity rows: each group's identifier column and the time column.")
+        var entities: String
+
+        @Option(name: .customLong("as-of"), help: "The entity file's time column (Unix seconds or ISO-8601 UTC).")
+        var asOf: String
+
+        @Option(name: .long, parsing: .upToNextOption, help: "GROUP:feature,feature ... (one argument per group).")
+        var features: [String]
+
+        @Option(name: .long, help: "The CSV file to write; - for standard output.")
+        var out: String = "-"
+
+        func run() async throws {
+            let deployed = try StackLoading.deployed(options)
+            var requests: [PointInTimeJoin.Request] = []
+            for spec in features {
+                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[1].isEmpty else { throw ValidationError("--features takes GROUP:feature,feature, found '\(spec)'") }
+                let g = try await FeatureCommands.runningGroup(parts[0], deployed, env: options.env)
+                try await deployed.provider.flushOffline(g.name)
+                let rows = try OfflineStore.rows(in: OfflineStore.folder(data: deployed.folder.data, group: g.name))
+                requests.append(PointInTimeJoin.Request(group: g, features: parts[1].split(separator: ",").map(String.init), rows: rows))
+            }
+            guard let data = FileManager.default.contents(atPath: absolute(entities)) else {
+                Console.err("error: cannot read entity file '\(entities)'")
+                throw ExitCode(1)
+            }
+            var reader = CSVTable(bytes: [UInt8](data))
+            guard let header = reader.next() else {
+                Console.err("error: entity file '\(entities)' is empty: it starts with a header row")
+                throw ExitCode(1)
+            }
+            var rows: [[String]] = []
+            while let r = reader.next() { if !(r.count == 1 && r[0].isEmpty) { rows.append(r) } }
+            let joined: (header: [String], rows: [[String]])
+            do {
+                joined = try PointInTimeJoin.join(header: header, rows: rows, asOf: asOf, requests: requests)
+            } catch {
+                Console.err("error: \(error)")
+                throw ExitCode(1)
+            }
+            let text = ([joined.header] + joined.rows).map { $0.map(CSVTable.quoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
+            if out == "-" { Console.out(text, terminator: "") } else {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: absolute(out)))
+                Console.err("wrote \(joined.rows.count) rows with \(joined.header.count - header.count) features to \(out)")
+            }
+        }
+    }
+
+    struct Query: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "SQL over the offline store: each group is a table of every row it wrote.",
+            discussion: """
+            Each group's table has its features, then api_invocation_time, write_time and is_deleted; SQLite's             dialect. Example: mlgw-deploy features query stacks/enterprise \
+            "SELECT country, count(*), avg(spend_30d) FROM customers GROUP BY country"
+            """)
+
+        @OptionGroup var options: StackOptions
+
+        @Argument(help: "The query.")
+        var sql: String?
+
+        @Flag(name: .long, help: "Print CSV instead of a table.")
+        var csv = false
+
+        func run() async throws {
+            var options = self.options, sql = self.sql
+            options.shiftingPositional(into: &sql)
+            guard let sql else { throw ValidationError("give the query: mlgw-deploy features query STACK \"SELECT ...\"") }
+            let deployed = try StackLoading.deployed(options)
+            guard let snapshot = await deployed.provider.snapshot() else {
+                Console.err("error: environment '\(options.env)' of stack '\(deployed.name)' is not running\n  hint: apply the stack first")
+                throw ExitCode(1)
+            }
+            var groups: [(FeatureGroupConfiguration, [[String: Any]])] = []
+            for g in snapshot.featureGroups.map(\.configuration) where g.offline {
+                try await deployed.provider.flushOffline(g.name)
+                groups.append((g, try OfflineStore.rows(in: OfflineStore.folder(data: deployed.folder.data, group: g.name))))
+            }
+            let result: (columns: [String], rows: [[String]])
+            do { result = try OfflineQuery.run(sql, groups: groups) } catch {
+                Console.err("error: \(error)\n  hint: tables: \(groups.map(\.0.name).joined(separator: ", "))")
+                throw ExitCode(1)
+            }
+            if csv {
+                Console.out(([result.columns] + result.rows).map { $0.map(CSVTable.quoted).joined(separator: ",") }.joined(separator: "\n"))
+            } else {
+                Console.table([result.columns] + result.rows)
+                Console.out("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
+            }
+        }
+    }
+}
+
+/// A CSV file's records (RFC 4180), for entity files.
+struct CSVTable {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
+    }
+
+    mutating func next() -> [String]? {
+        guard offset < bytes.count else { return nil }
+        var cells: [String] = [], cell: [UInt8] = [], quoted = false
+        while offset < bytes.count {
+            let b = bytes[offset]
+            offset += 1
+            if quoted {
+                if b == 34 {
+                    if offset < bytes.count && bytes[offset] == 34 { cell.append(34); offset += 1 } else { quoted = false }
+                } else { cell.append(b) }
+                continue
+            }
+            switch b {
+            case 44: cells.append(String(decoding: cell, as: UTF8.self)); cell.removeAll()
+            case 34 where cell.isEmpty: quoted = true
+            case 10:
+                if cell.last == 13 { cell.removeLast() }
+                cells.append(String(decoding: cell, as: UTF8.self))
+                return cells
+            default: cell.append(b)
+            }
+        }
+        if cell.last == 13 { cell.removeLast() }
+        cells.append(String(decoding: cell, as: UTF8.self))
+        return cells
+    }
+
+    /// A cell as CSV writes it: quoted when it holds a comma, a quote or a line break.
+    static func quoted(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -46,18 +46,11 @@ struct Status: AsyncParsableCommand {
         Console.out("environment '\(options.env)' of stack '\(loaded.name)': host pid \(snapshot.pid), up \(uptime(now - snapshot.startedAt)), aws url http://127.0.0.1:\(snapshot.awsPort)\n")
         // Every kind adds its own rows and sections (Providers' handlers): none is left out.
         let (rows, sections) = LocalProvider.status(of: snapshot, now: now)
-        table([["RESOURCE", "VARIANT", "INSTANCE", "PID", "PORT", "STATE", "RESTARTS", "UPTIME"]] + rows)
+        Console.table([["RESOURCE", "VARIANT", "INSTANCE", "PID", "PORT", "STATE", "RESTARTS", "UPTIME"]] + rows)
         for section in sections {
             Console.out("\n" + section.title)
-            if !section.rows.isEmpty { table(section.rows) }
+            if !section.rows.isEmpty { Console.table(section.rows) }
             for line in section.lines { Console.out(line) }
-        }
-    }
-
-    func table(_ rows: [[String]]) {
-        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
-        for row in rows {
-            Console.out(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
     }
 }

@@ -11,6 +11,15 @@ enum Console {
         FileHandle.standardError.write(Data((text + terminator).utf8))
     }
 
+    /// Rows as aligned columns (every row as long as the first).
+    static func table(_ rows: [[String]]) {
+        guard let first = rows.first else { return }
+        let widths = (0..<first.count).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max()! }
+        for row in rows {
+            out(row.enumerated().map { $0.element.padding(toLength: widths[min($0.offset, widths.count - 1)], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+
     static var stdinIsTerminal: Bool { isatty(0) == 1 }
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
