@@ -19,6 +19,39 @@ public enum Integration: Sendable, Equatable, Codable {
     case mock(status: Int, contentType: String, body: String)
 }
 
+/// A route's enrichment from a feature group: the record identifier comes from the request (a
+/// path parameter, a header, or a field of a JSON body), and the record's `features` follow the
+/// request's own features in the CSV row the endpoint receives. Without a record the route
+/// answers 404, or uses `defaults` (one per feature).
+public struct Enrichment: Sendable, Equatable, Codable {
+    public enum Source: Sendable, Equatable, Codable {
+        case pathParameter(String)
+        case header(String)
+        /// A JSON body `{"FIELD": "id", "features": [1, 2, 3]}`: the identifier, and the request's own features.
+        case jsonField(String)
+    }
+
+    public var group: String
+    public var identifier: Source
+    public var features: [String]
+    public var defaults: [String]?
+
+    public init(group: String, identifier: Source, features: [String], defaults: [String]?) {
+        self.group = group
+        self.identifier = identifier
+        self.features = features
+        self.defaults = defaults
+    }
+
+    public var sourceText: String {
+        switch identifier {
+        case .pathParameter(let p): return "path.\(p)"
+        case .header(let h): return "header.\(h)"
+        case .jsonField(let f): return "json.\(f)"
+        }
+    }
+}
+
 /// A value a route takes from the route itself, a path parameter or a request header.
 public enum Selector: Sendable, Equatable, Codable {
     case fixed(String)
@@ -112,12 +145,16 @@ public struct RouteConfiguration: Sendable, Equatable, Codable {
     /// Seconds; at most `RouteConfiguration.maxTimeout`.
     public var timeout: Double
     public var throttle: Throttle?
+    /// Features read from a feature group and sent to the endpoint after the request's own.
+    public var enrich: Enrichment?
 
     /// The longest integration timeout a route may have (API Gateway's HTTP APIs allow 30 s;
     /// the local gateway allows up to 15 minutes, a function's own limit).
     public static let maxTimeout = 900.0
 
-    public init(key: String, method: String, path: String, integration: Integration, authorization: Authorization, timeout: Double, throttle: Throttle?) {
+    public init(key: String, method: String, path: String, integration: Integration, authorization: Authorization, timeout: Double, throttle: Throttle?,
+                enrich: Enrichment? = nil) {
+        self.enrich = enrich
         self.key = key
         self.method = method
         self.path = path

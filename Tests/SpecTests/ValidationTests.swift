@@ -231,6 +231,53 @@ let validationCases: [ValidationCase] = [
                         "13:30: feature group 'h' has a TTL but no online store",
                         "14:11: load file of feature group 'h' 'rows.csv' does not exist",
                         "14:11: load file 'rows.parquet' of feature group 'h' is neither .csv nor .jsonl"]),
+    ValidationCase(name: "enrichment: unknown group, unknown path parameter, features the group lacks, defaults that do not match", yaml: validHeader + """
+        endpoints:
+          e:
+            variants: {a: {model: m1}}
+        feature_groups:
+          customers:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional, age: Integral, tags: {type: String, collection: List}}
+        gateway:
+          stages:
+            v:
+              routes:
+                POST /a/{id}:
+                  endpoint: e
+                  enrich: {feature_group: customer, record_identifier: {path: id}, features: [age]}
+                POST /b/{id}:
+                  endpoint: e
+                  enrich: {feature_group: customers, record_identifier: {path: cid}, features: [age]}
+                POST /c:
+                  endpoint: e
+                  enrich: {feature_group: customers, record_identifier: {header: X-Id}, features: [age], on_missing: {defaults: [1, 2]}}
+                POST /d:
+                  endpoint: e
+                  enrich: {feature_group: customers, record_identifier: {header: X-Id, json: id}, features: [age]}
+        """, expected: ["19:35: reference to undeclared 'feature_groups.customer'|did you mean 'feature_groups.customers'?",
+                        "22:72: 'record_identifier' of 'enrich' of route 'POST /b/{id}' of stage 'v' takes path parameter 'cid', which '/b/{id}' does not have|did you mean 'id'?",
+                        "25:121: 'enrich' of route 'POST /c' of stage 'v' gives 2 defaults for 1 feature",
+                        "28:65: 'record_identifier' of 'enrich' of route 'POST /d' of stage 'v' needs exactly one of path, header or json"]),
+    ValidationCase(name: "enrichment: a feature the group lacks or a collection", yaml: validHeader + """
+        endpoints:
+          e:
+            variants: {a: {model: m1}}
+        feature_groups:
+          customers:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional, age: Integral, tags: {type: String, collection: List}}
+        gateway:
+          stages:
+            v:
+              routes:
+                POST /a/{id}:
+                  endpoint: e
+                  enrich: {feature_group: customers, record_identifier: {path: id}, features: [ages, tags]}
+        """, expected: ["16:7: route 'POST /a/{id}' of stage 'v' enriches with 'ages', which is not a feature of feature group 'customers'|did you mean 'age'?",
+                        "16:7: route 'POST /a/{id}' of stage 'v' enriches with 'tags', which is a collection of feature group 'customers'"]),
 ]
 
 @Test(arguments: validationCases)

@@ -242,6 +242,16 @@ final class FeatureStore: @unchecked Sendable {
         return (row["record"], expires)
     }
 
+    /// The values of `names` in the online record of `id` (nil for a feature the record leaves
+    /// out); nil when there is no live record.
+    func values(_ g: FeatureGroupConfiguration, id: String, names: [String]) throws -> [String?]? {
+        guard let found = try read(g, id: id) else { return nil }
+        let values = try JSONDecoder().decode([FeatureValue].self, from: Data(found.record.utf8))
+        var byName: [String: String] = [:]
+        for v in values { if let s = v.ValueAsString { byName[v.FeatureName] = s } }
+        return names.map { byName[$0] }
+    }
+
     /// Several identifiers of one group in one read transaction.
     func read(_ g: FeatureGroupConfiguration, ids: [String]) throws -> [(id: String, record: String, expiresAt: Double?)] {
         guard g.online else { return [] }

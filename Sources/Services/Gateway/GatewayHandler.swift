@@ -170,6 +170,18 @@ final class GatewayHandler: ChannelInboundHandler, EndpointForwarding {
             headers.add(name: "content-type", value: type)
             gatewayFinish(context, call, HTTPResponseStatus(statusCode: status), headers: headers, body: ByteBuffer(string: body), keepAlive: keepAlive)
         case .endpoint(let name, let variantSelector, let modelSelector):
+            var head = head
+            if let enrich = route.config.enrich {
+                switch enriched(enrich, head, params) {
+                case .success(let row):
+                    body = [row]
+                    bodyLength = row.readableBytes
+                    head.headers.replaceOrAdd(name: "content-type", value: "text/csv")
+                case .failure(let refusal):
+                    gatewayFinish(context, call, refusal.status, message: refusal.message, keepAlive: keepAlive)
+                    return
+                }
+            }
             gatewayEndpoint(context, head, call, endpoint: name, variant: variantSelector.flatMap { select($0, head, params) },
                             targetModel: modelSelector.flatMap { select($0, head, params) }, keepAlive: keepAlive)
         case .function(let name, let payload):

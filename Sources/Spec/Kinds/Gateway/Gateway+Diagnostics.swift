@@ -48,6 +48,18 @@ extension Diagnostic {
         Diagnostic(at: loc, "\(context) uses authorizer '\(printable(name))', which 'gateway.authorizers' does not declare",
                    hint: suggestion.map { "did you mean '\($0)'?" } ?? "declare it under gateway.authorizers")
     }
+    static func enrichSourceNeedsOne(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) needs exactly one of path, header or json",
+                   hint: "write {path: customer_id}, {header: X-Customer-Id} or {json: customer_id}")
+    }
+    static func defaultsCount(_ what: String, defaults: Int, features: Int, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) gives \(defaults) default\(defaults == 1 ? "" : "s") for \(features) feature\(features == 1 ? "" : "s")",
+                   hint: "give one default per feature, in the same order")
+    }
+    static func enrichedFeatureUnusable(_ feature: String, group: String, route: String, stage: String, problem: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "route '\(printable(route))' of stage '\(stage)' enriches with '\(printable(feature))', which \(problem) of feature group '\(group)'",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "name single (not collection) features the group declares")
+    }
     static func selectorNeedsOne(_ what: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "\(what) needs exactly one of 'header' or 'path'", hint: "write a variant's name, {header: x-variant}, or {path: variant}")
     }

@@ -68,7 +68,7 @@ extension Stage {
     static func readRoute(_ e: Entry, method: String, path: String, stage: String, defaults: RouteDefaults,
                           reader: inout NodeReader, in context: ReadContext) -> RouteConfiguration? {
         let rc = "route '\(e.key)' of stage '\(stage)'"
-        guard let rk = reader.keys(e.value, allowed: ["endpoint", "variant", "target_model", "function", "payload", "mock", "auth", "timeout", "throttle"],
+        guard let rk = reader.keys(e.value, allowed: ["endpoint", "variant", "target_model", "enrich", "function", "payload", "mock", "auth", "timeout", "throttle"],
                                    context: rc) else { return nil }
         let targets = ["endpoint", "function", "mock"].filter { rk.has($0) }
         guard targets.count == 1 else {
@@ -133,8 +133,12 @@ extension Stage {
                 integration = .mock(status: status, contentType: type, body: body)
             } else { failed = true }
         }
+        var enrich: Enrichment?
+        if let en = rk["enrich"] {
+            if let read = readEnrichment(en.value, of: rc, parameters: parameters, path: path, reader: &reader, in: context) { enrich = read } else { failed = true }
+        }
         if targets[0] != "endpoint" {
-            for k in ["variant", "target_model"] where rk.has(k) {
+            for k in ["variant", "target_model", "enrich"] where rk.has(k) {
                 reader.error(.onlyWithEndpoint(k, of: rc, at: rk[k]!.keyLocation))
                 failed = true
             }
@@ -158,7 +162,7 @@ extension Stage {
         }
         guard !failed, let integration else { return nil }
         return RouteConfiguration(key: "\(method) \(path)", method: method, path: path, integration: integration,
-                                  authorization: auth, timeout: timeout, throttle: throttle)
+                                  authorization: auth, timeout: timeout, throttle: throttle, enrich: enrich)
     }
 
     static func readCORS(_ node: Node, of what: String, reader: inout NodeReader) -> CORS? {
@@ -203,6 +207,69 @@ extension Stage {
             if let list = reader.stringList(s.value, what: "'auth.scopes' of \(context)") { scopes = list } else { failed = true }
         }
         return failed ? nil : .jwt(authorizer: name, scopes: scopes)
+    }
+
+    /// `enrich: {feature_group, record_identifier: {path|header|json: NAME}, features: [..], on_missing: 404 | {defaults: [..]}}`.
+    static func readEnrichment(_ node: Node, of route: String, parameters: Set<String>, path: String,
+                               reader: inout NodeReader, in context: ReadContext) -> Enrichment? {
+        let what = "'enrich' of \(route)"
+        guard let keys = reader.keys(node, allowed: ["feature_group", "record_identifier", "features", "on_missing"], context: what) else { return nil }
+        var failed = false
+        var group: String?
+        if let g = reader.require(keys, "feature_group", hint: "name the feature group the features come from: 'feature_group: customers'") {
+            if let name = reader.literalString(g.value, what: "'feature_group' of \(what)") {
+                let at = reader.location(g.value)
+                if context.checkDeclared(ResourceAddress(.featureGroup, name), reader: &reader, message: {
+                    .unknownReference("feature_groups.\(name)", suggestion: $0.map { "feature_groups.\($0)" }, at: at)
+                }) { group = name } else { failed = true }
+            } else { failed = true }
+        } else { failed = true }
+        var source: Enrichment.Source?
+        if let r = reader.require(keys, "record_identifier", hint: "say where the record's identifier is: {path: customer_id}, {header: X-Customer-Id} or {json: customer_id}") {
+            if let sk = reader.keys(r.value, allowed: ["path", "header", "json"], context: "'record_identifier' of \(what)") {
+                let given = ["path", "header", "json"].compactMap { k in sk[k].map { (k, $0) } }
+                if given.count != 1 {
+                    reader.error(.enrichSourceNeedsOne("'record_identifier' of \(what)", at: sk.location))
+                    failed = true
+                } else if let name = reader.literalString(given[0].1.value, what: "'record_identifier.\(given[0].0)' of \(what)") {
+                    switch given[0].0 {
+                    case "path":
+                        if parameters.contains(name) { source = .pathParameter(name) } else {
+                            reader.error(.unknownPathParameter(name, of: "'record_identifier' of \(what)", path: path, suggestion: suggestion(for: name, among: parameters.sorted()),
+                                                               at: reader.location(given[0].1.value)))
+                            failed = true
+                        }
+                    case "header": source = .header(name.lowercased())
+                    default: source = .jsonField(name)
+                    }
+                } else { failed = true }
+            } else { failed = true }
+        } else { failed = true }
+        var features: [String] = []
+        if let f = reader.require(keys, "features", hint: "list the features to send, in order: 'features: [age, spend_30d]'") {
+            if let list = reader.stringList(f.value, what: "'features' of \(what)"), !list.isEmpty { features = list } else {
+                if case .sequence(let s) = f.value, s.isEmpty { reader.error(.wrongType("'features' of \(what)", expected: "a list of at least one feature", found: "an empty list", at: reader.location(f.value))) }
+                failed = true
+            }
+        } else { failed = true }
+        var defaults: [String]?
+        if let m = keys["on_missing"] {
+            if case .mapping = m.value {
+                if let mk = reader.keys(m.value, allowed: ["defaults"], context: "'on_missing' of \(what)"),
+                   let d = reader.require(mk, "defaults", hint: "give one default per feature: {defaults: [0, 0]}") {
+                    if let list = reader.stringList(d.value, what: "'on_missing.defaults' of \(what)") {
+                        if list.count == features.count { defaults = list } else if !features.isEmpty {
+                            reader.error(.defaultsCount(what, defaults: list.count, features: features.count, at: reader.location(d.value)))
+                            failed = true
+                        }
+                    } else { failed = true }
+                } else { failed = true }
+            } else if let n = reader.integer(m.value, what: "'on_missing' of \(what)", range: 404...404) {
+                _ = n
+            } else { failed = true }
+        }
+        guard !failed, let group, let source else { return nil }
+        return Enrichment(group: group, identifier: source, features: features, defaults: defaults)
     }
 
     static func readSelector(_ node: Node, what: String, reader: inout NodeReader) -> Selector? {

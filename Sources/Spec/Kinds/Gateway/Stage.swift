@@ -32,6 +32,7 @@ public struct Stage: ResourceDefinition {
             case .function(let f, _): deps.insert(ResourceAddress(.function, f))
             case .mock: break
             }
+            if let e = r.enrich { deps.insert(ResourceAddress(.featureGroup, e.group)) }
         }
         return deps.sorted()
     }
@@ -62,6 +63,12 @@ public struct Stage: ResourceDefinition {
                 a[p + "mock.content_type"] = .string(type)
                 a[p + "mock.body"] = .string(body)
             }
+            if let e = r.enrich {
+                a[p + "enrich.feature_group"] = .string(e.group)
+                a[p + "enrich.record_identifier"] = .string(e.sourceText)
+                a[p + "enrich.features"] = .string(e.features.joined(separator: ","))
+                a[p + "enrich.on_missing"] = .string(e.defaults.map { "defaults " + $0.joined(separator: ",") } ?? "404")
+            }
             a[p + "auth"] = .string(r.authorization.text)
             a[p + "timeout"] = .number(r.timeout)
             if let t = r.throttle { a.merge(t.attributes(prefix: p + "throttle")) { $1 } }
@@ -86,6 +93,23 @@ public struct Stage: ResourceDefinition {
 }
 
 extension Stage: ReadableDefinition {
+    /// An enriching route's features are single features of its group.
+    func check(in index: ResourceIndex, into diagnostics: inout Diagnostics) {
+        for r in routes {
+            guard let e = r.enrich, let g = index.value(FeatureGroup.self, named: e.group) else { continue }
+            for f in e.features {
+                guard let d = g.features.first(where: { $0.name == f }) else {
+                    diagnostics.append(.enrichedFeatureUnusable(f, group: g.name, route: r.key, stage: name, problem: "is not a feature",
+                                                                suggestion: suggestion(for: f, among: g.features.map(\.name)), at: location))
+                    continue
+                }
+                if d.collection != nil {
+                    diagnostics.append(.enrichedFeatureUnusable(f, group: g.name, route: r.key, stage: name, problem: "is a collection", suggestion: nil, at: location))
+                }
+            }
+        }
+    }
+
     func configuration(in index: ResourceIndex, local: LocalSettings) -> StageConfiguration {
         StageConfiguration(name: name, routes: routes, cors: cors, maxBodyBytes: maxBodyBytes, throttle: throttle, authorizers: authorizers)
     }
