@@ -52,15 +52,14 @@ extension FrontDoorHandler {
     }
 
     func featureStoreAnswer(_ head: HTTPRequestHead, path: Substring) throws -> String {
-        guard let store = services.featureStore else { throw FeatureStoreError.notFound(String(path)) }
         let query = Self.queryItems(head.uri)
         if path == Self.batchGetPath {
             guard head.method == .POST else { throw FeatureStoreError.validation("BatchGetRecord takes POST") }
             let request: BatchGetRequest = try decodeBody()
-            return try batchGet(request, store: store)
+            return try batchGet(request, store: services.features?.current)
         }
         let group = Self.groupName(path.dropFirst(Self.featureGroupPrefix.count).removingPercentEncoding)
-        guard let g = store.group(group) else { throw FeatureStoreError.notFound(group) }
+        guard let store = services.features?.current, let g = store.group(group) else { throw FeatureStoreError.notFound(group) }
         switch head.method {
         case .PUT:
             let request: PutRecordRequest = try decodeBody()
@@ -99,7 +98,7 @@ extension FrontDoorHandler {
         }
     }
 
-    func batchGet(_ request: BatchGetRequest, store: FeatureStore) throws -> String {
+    func batchGet(_ request: BatchGetRequest, store: FeatureStore?) throws -> String {
         guard (1...100).contains(request.Identifiers.count) else {
             throw FeatureStoreError.validation("Identifiers must hold 1 to 100 entries, found \(request.Identifiers.count)")
         }
@@ -112,7 +111,7 @@ extension FrontDoorHandler {
             }
             var given = ""
             FeatureJSON.appendString(identifier.FeatureGroupName, to: &given)
-            guard let g = store.group(Self.groupName(Substring(identifier.FeatureGroupName))) else {
+            guard let store, let g = store.group(Self.groupName(Substring(identifier.FeatureGroupName))) else {
                 for id in identifier.RecordIdentifiersValueAsString {
                     var idText = ""
                     FeatureJSON.appendString(id, to: &idText)

@@ -1,28 +1,50 @@
 import EnvironmentAPI
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Feature groups as a service of the host: the control API's collection (a put stores the
 /// schema and loads the group's `load:` files), the records action `ingest` sends batches to,
 /// and a timer that flushes the offline store's queue every second.
 final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
-    let store: FeatureStore
+    /// Opened when the first group is put, or at start when the folder holds a database: an
+    /// environment without feature groups writes nothing for them.
+    private var opened: FeatureStore?
+    private let lock = NIOLock()
+    let folder: String
+    let clock: @Sendable () -> Double
     var name: String { "feature groups" }
     static let flushInterval = 1.0
     /// Rows per transaction when loading a file.
     static let batchSize = 10_000
 
     init(directory: String, clock: EnvironmentClock) throws {
-        store = try FeatureStore(folder: directory + "/data/feature-store", clock: { clock.now().timeIntervalSince1970 })
+        folder = directory + "/data/feature-store"
+        self.clock = { clock.now().timeIntervalSince1970 }
+        if FileManager.default.fileExists(atPath: folder + "/online.sqlite") { opened = try FeatureStore(folder: folder, clock: self.clock) }
+    }
+
+    /// The store, if one is open.
+    var current: FeatureStore? { lock.withLock { opened } }
+
+    /// The store, opened now if need be.
+    func store() throws -> FeatureStore {
+        try lock.withLock {
+            if let opened { return opened }
+            let s = try FeatureStore(folder: folder, clock: clock)
+            opened = s
+            return s
+        }
     }
 
     func register(on router: ControlRouter) {
         router.on(FeatureGroupConfiguration.self, put: { [self] c in
             try Self.check(c)
+            let store = try store()
             try store.put(c)
             // Files are loaded when the group is new or they changed, not at every apply.
             let files = c.load.map { "\($0.path)=\($0.sha256)" }.joined(separator: "\n")
             if !c.load.isEmpty, !store.wasLoaded(c.name, from: files) {
-                let result = try load(c)
+                let result = try load(c, store: store)
                 try store.setLoad(c.name, files: files, result)
                 HostLog.write("feature group \(c.name): \(result.summary) from \(c.load.count) file\(c.load.count == 1 ? "" : "s")")
             }
@@ -30,17 +52,17 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
             guard let status = try store.status(c.name) else { throw ControlError(message: "feature group \(c.name) vanished", terminal: false) }
             return status
         }, delete: { [self] name in
-            do { try store.delete(name) } catch { HostLog.write("feature group \(name): delete failed: \(error)") }
+            do { try current?.delete(name) } catch { HostLog.write("feature group \(name): delete failed: \(error)") }
             HostLog.write("feature groups: deleted \(name)")
         })
         // Readers of the offline store's files (export, query) ask for the queue to be written first.
         router.onAction(.featureGroups, "flush", [String: String].self) { [self] name, _ in
-            try store.flushOffline()
+            try current?.flushOffline()
             return ControlAcknowledgement(applied: name)
         }
         router.onAction(.featureGroups, FeatureRowsChunk.action, FeatureRowsChunk.self) { [self] name, chunk in
-            guard let g = store.group(name) else { throw ControlError(message: "no feature group \(name) runs in this environment", terminal: true) }
-            return try ingest(chunk, into: g)
+            guard let store = current, let g = store.group(name) else { throw ControlError(message: "no feature group \(name) runs in this environment", terminal: true) }
+            return try ingest(chunk, into: g, store: store)
         }
     }
 
@@ -55,7 +77,7 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
 
     /// Loads the group's files: every row is checked first, and a file with a bad row stores
     /// nothing (the first 20 problems are the error); then the rows go in batches.
-    func load(_ g: FeatureGroupConfiguration) throws -> FeatureLoadResult {
+    func load(_ g: FeatureGroupConfiguration, store: FeatureStore) throws -> FeatureLoadResult {
         let started = Date()
         var result = FeatureLoadResult()
         var checked: [CheckedRecord] = []
@@ -93,7 +115,7 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
 
     /// One chunk from `ingest`: rows that break the schema are rejected (with their line); the
     /// others are stored in one transaction.
-    func ingest(_ chunk: FeatureRowsChunk, into g: FeatureGroupConfiguration) throws -> FeatureLoadResult {
+    func ingest(_ chunk: FeatureRowsChunk, into g: FeatureGroupConfiguration, store: FeatureStore) throws -> FeatureLoadResult {
         let started = Date()
         var bytes: [UInt8] = []
         var firstLine = chunk.firstLine
@@ -127,6 +149,7 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
     }
 
     func reconcile(now: Date) async -> Date? {
+        guard let store = current else { return nil }
         do { try store.flushOffline() } catch { HostLog.write("feature groups: offline flush failed: \(error)") }
         return now.addingTimeInterval(Self.flushInterval)
     }
@@ -134,10 +157,11 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
     func processExited(pid: Int32, status: Int32) async {}
 
     func describe(into snapshot: inout EnvironmentSnapshot) async {
+        guard let store = current else { return }
         snapshot.featureGroups = store.groupNames.compactMap { try? store.status($0) }
     }
 
     func shutdown() async {
-        do { try store.flushOffline() } catch { HostLog.write("feature groups: offline flush failed: \(error)") }
+        do { try current?.flushOffline() } catch { HostLog.write("feature groups: offline flush failed: \(error)") }
     }
 }

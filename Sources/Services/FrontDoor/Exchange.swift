@@ -33,11 +33,11 @@ final class FrontDoorServices: Sendable {
     let shadowLane: ShadowLane
     let functions: FunctionService
     let gateway: GatewayState
-    let featureStore: FeatureStore?
+    let features: FeatureStoreService?
 
     init(table: RouteTable, metrics: MetricsRegistry, requestIDs: RequestIDs, shadowLane: ShadowLane, functions: FunctionService, gateway: GatewayState,
-         featureStore: FeatureStore? = nil) {
-        self.featureStore = featureStore
+         features: FeatureStoreService? = nil) {
+        self.features = features
         self.table = table
         self.metrics = metrics
         self.requestIDs = requestIDs

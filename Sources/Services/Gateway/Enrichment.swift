@@ -13,7 +13,7 @@ extension GatewayHandler {
     }
 
     func enriched(_ e: Enrichment, _ head: HTTPRequestHead, _ params: [String: String]) -> Result<ByteBuffer, Refusal> {
-        guard let store = services.featureStore, let group = store.group(e.group) else {
+        guard let store = services.features?.current, let group = store.group(e.group) else {
             return .failure(Refusal(status: .badGateway, message: "Bad Gateway: feature group \(e.group) is not deployed"))
         }
         var own = ""

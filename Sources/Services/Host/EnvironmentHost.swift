@@ -46,7 +46,7 @@ public struct EnvironmentHost {
         let poolsByLoop = pools
         let frontDoor = FrontDoorServices(table: table, metrics: metrics, requestIDs: RequestIDs(),
                                           shadowLane: ShadowLane(loop: MultiThreadedEventLoopGroup(numberOfThreads: 1).next()),
-                                          functions: functions, gateway: gateway, featureStore: features.store)
+                                          functions: functions, gateway: gateway, features: features)
         let front = try Self.listen(group: group, port: port, what: "the AWS URL (local.port)") { channel in
             FrontDoorHandler(services: frontDoor, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!)
         }

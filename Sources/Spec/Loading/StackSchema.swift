@@ -64,7 +64,7 @@ public enum StackSchema {
         "name": ##"{"type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$"}"##,
         "expression": ##"{"type": "string", "pattern": "^\\$\\{.+\\}$", "description": "A ${...} expression evaluated at plan time."}"##,
         "number": ##"{"oneOf": [{"type": "number"}, {"$ref": "#/$defs/expression"}]}"##,
-        "duration": ##"{"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^[0-9.]+(ms|s|m|h)$"}, {"$ref": "#/$defs/expression"}]}"##,
+        "duration": ##"{"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^[0-9.]+(ms|s|m|h|d)$"}, {"$ref": "#/$defs/expression"}]}"##,
         "variable": #"""
         {"type": "object", "additionalProperties": false, "properties": {
           "type": {"enum": ["string", "number", "bool"]}, "default": {"type": ["string", "number", "boolean"]},
