@@ -17,6 +17,14 @@ extension Stage {
               "oneOf": [{"required": ["endpoint"]}, {"required": ["function"]}, {"required": ["mock"]}],
               "properties": {
                 "endpoint": {"type": "string"}, "variant": {"$ref": "#/$defs/selector"}, "target_model": {"$ref": "#/$defs/selector"},
+                "enrich": {"type": "object", "additionalProperties": false, "required": ["feature_group", "record_identifier", "features"],
+                           "description": "Features read from a feature group and appended to the row the endpoint receives.",
+                           "properties": {"feature_group": {"type": "string"},
+                                          "record_identifier": {"type": "object", "additionalProperties": false, "minProperties": 1, "maxProperties": 1,
+                                                                "properties": {"path": {"type": "string"}, "header": {"type": "string"}, "json": {"type": "string"}}},
+                                          "features": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                                          "on_missing": {"oneOf": [{"const": 404}, {"type": "object", "additionalProperties": false, "required": ["defaults"],
+                                                                                     "properties": {"defaults": {"type": "array", "items": {"type": ["string", "number"]}}}}]}}},
                 "function": {"type": "string"}, "payload": {"enum": ["1.0", "2.0"]},
                 "mock": {"type": "object", "additionalProperties": false, "properties": {
                   "status": {"type": "integer", "minimum": 100, "maximum": 599}, "body": {"type": "string"}, "content_type": {"type": "string"}}},
