@@ -5,6 +5,7 @@ import json
 import math
 import os
 import re
+import shlex
 import subprocess
 
 import pytest
@@ -71,7 +72,7 @@ def run_block(section, workdir, state_dir, env=None):
         if command.startswith("alias mlgw="):
             continue  # the function above stands in for it (aliases do not expand in scripts)
         script.append(f'{{ {command} ; }} > "{outputs}/{i}" 2> "{outputs}/{i}.err" '
-                      f'|| {{ echo "README command failed: {command!r}"; cat "{outputs}/{i}" "{outputs}/{i}.err"; exit 1; }}')
+                      f'|| {{ echo README command failed: {shlex.quote(command)}; cat "{outputs}/{i}" "{outputs}/{i}.err"; exit 1; }}')
     p = subprocess.run(["bash", "-c", "\n".join(script)], cwd=workdir, capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, MLGW_STATE_DIR=state_dir, NO_COLOR="1", **(env or {})))
     assert p.returncode == 0, p.stdout + p.stderr
@@ -97,3 +98,22 @@ def test_the_gateway_tour_pastes_and_answers_as_shown(mlgw, workdir):
     pytest.importorskip("cryptography")
     mlgw.used.add((str(workdir / "stacks" / "fraud-gateway.yaml"), "default"))
     run_block("The gateway", workdir, mlgw.state_dir)
+
+
+def test_the_feature_group_tour_pastes_and_answers_as_shown(mlgw, workdir):
+    mlgw.used.add((str(workdir / "stacks" / "enterprise"), "default"))
+    run_block("Feature groups", workdir, mlgw.state_dir)
+    outputs = workdir / "out-groups"
+    steps = commands(shell_block("Feature groups"))
+    printed = {command: (outputs / str(i)).read_text() for i, (command, _) in enumerate(steps) if (outputs / str(i)).exists()}
+    v3 = next(v for c, v in printed.items() if "$V3/score/c0001" in c)
+    v2 = next(v for c, v in printed.items() if "$V2/score/c0001" in c)
+    # Both paths score with the stored features (age 38, spend 853.08), each on the variant it names or picked.
+    models = {v: json.load(open(os.path.join(ROOT, "examples", "models", f"enterprise-{m}.json"))) for v, m in [("current", "v1"), ("challenger", "v2")]}
+    row = [120.5, 3, 0.4, 2, 38, 853.08]
+    scores = {v: 1 / (1 + math.exp(-(sum(w * x for w, x in zip(m["coefficients"], row)) + m["intercept"]))) for v, m in models.items()}
+    assert any(math.isclose(float(v3), s, rel_tol=1e-9) for s in scores.values()), (v3, scores)
+    assert math.isclose(json.loads(v2)["fraud_probability"], scores[json.loads(v2)["variant"]], abs_tol=1e-6)
+    export = next(v for c, v in printed.items() if "features export" in c)
+    assert export.splitlines() == ["customer_id,label_time,age", "c0001,1800000000,38", "c0001,1900000001,39"]
+    assert [f["ValueAsString"] for f in json.loads(next(v for c, v in printed.items() if "get-record" in c))["Record"]] == ["21", "65.19"]
