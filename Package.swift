@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // The feature store's online store and the offline store's queue: SQLite in WAL mode.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // A feature group's online store shared through PostgreSQL.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "CShim"),
@@ -37,6 +39,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             // NIO channel handlers live on one event loop each; Swift 5 mode keeps the Sendable
             // checks as warnings here instead of wrapping every handler in NIOLoopBound.

@@ -63,9 +63,15 @@ public struct FeatureGroupConfiguration: ControlConfiguration {
     public var offline: Bool
     public var load: [FeatureLoadFile]
     public var description: String?
+    /// Where the online store lives: nil for the environment's own SQLite database, or a
+    /// PostgreSQL URL (which may carry a password: snapshots carry only its fingerprint).
+    public var postgresURL: String?
+    /// What a snapshot reports instead of the URL.
+    public var postgresURLFingerprint: String?
 
     public init(name: String, recordIdentifier: String, eventTime: String, features: [FeatureDefinition], online: Bool,
-                ttlSeconds: Double?, offline: Bool, load: [FeatureLoadFile], description: String?) {
+                ttlSeconds: Double?, offline: Bool, load: [FeatureLoadFile], description: String?, postgresURL: String? = nil) {
+        self.postgresURL = postgresURL
         self.name = name
         self.recordIdentifier = recordIdentifier
         self.eventTime = eventTime
@@ -79,10 +85,28 @@ public struct FeatureGroupConfiguration: ControlConfiguration {
 
     public func feature(_ name: String) -> FeatureDefinition? { features.first { $0.name == name } }
 
+    /// Whether the online store is a PostgreSQL database.
+    public var usesPostgres: Bool { postgresURL != nil || postgresURLFingerprint != nil }
+
+    /// The fingerprint the PostgreSQL URL is known by in plans, state and snapshots.
+    public var onlineStoreFingerprint: String? {
+        postgresURL.map { SHA256.hex(of: "mlgw-sensitive:" + $0) } ?? postgresURLFingerprint
+    }
+
+    /// As a snapshot may show it: the URL replaced by its fingerprint.
+    public var redacted: FeatureGroupConfiguration {
+        guard postgresURL != nil else { return self }
+        var r = self
+        r.postgresURLFingerprint = onlineStoreFingerprint
+        r.postgresURL = nil
+        return r
+    }
+
     /// Whether records stored under `self` stay valid under `next`: the same identifier, event
     /// time and stores, and every feature kept with its type (new features may be added).
     public func keepsRecords(under next: FeatureGroupConfiguration) -> Bool {
-        guard recordIdentifier == next.recordIdentifier, eventTime == next.eventTime, online == next.online, offline == next.offline else { return false }
+        guard recordIdentifier == next.recordIdentifier, eventTime == next.eventTime, online == next.online, offline == next.offline,
+              onlineStoreFingerprint == next.onlineStoreFingerprint else { return false }
         return features.allSatisfy { next.feature($0.name) == $0 }
     }
 
@@ -213,5 +237,74 @@ public struct FeatureValue: Sendable, Equatable, Codable {
     public init(_ name: String, list: [String]) {
         FeatureName = name
         ValueAsStringList = list
+    }
+}
+
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, as libpq writes it.
+public struct PostgresURL: Sendable, Equatable {
+    public var user: String
+    public var password: String?
+    public var host: String
+    public var port: Int
+    public var database: String
+
+    public init?(_ text: String) {
+        guard Self.problem(text) == nil, let c = URLComponentsLite(text) else { return nil }
+        (user, password, host, port, database) = (c.user, c.password, c.host, c.port ?? 5432, c.path)
+    }
+
+    /// Why `text` is not such a URL (never quoting it: it may hold a password), or nil.
+    public static func problem(_ text: String) -> String? {
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else { return "it does not start with postgres://" }
+        guard let c = URLComponentsLite(text) else { return "it has no USER@HOST part" }
+        if c.user.isEmpty { return "it names no user" }
+        if c.host.isEmpty { return "it names no host" }
+        if let p = c.port, !(1...65535).contains(p) { return "its port is not from 1 to 65535" }
+        if c.portText != nil && c.port == nil { return "its port is not a number" }
+        if c.path.isEmpty { return "it names no database" }
+        return nil
+    }
+
+    /// The URL without its password, for messages.
+    public var shown: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+}
+
+/// Enough of a URL's parts for a database URL (percent-decoded user and password).
+struct URLComponentsLite {
+    var user: String
+    var password: String?
+    var host: String
+    var portText: String?
+    var port: Int?
+    var path: String
+
+    init?(_ text: String) {
+        guard let scheme = text.range(of: "://") else { return nil }
+        let rest = text[scheme.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return nil }
+        let credentials = rest[..<at]
+        let location = rest[rest.index(after: at)...]
+        if let colon = credentials.firstIndex(of: ":") {
+            user = String(credentials[..<colon]).removingPercentEncoding ?? String(credentials[..<colon])
+            let p = credentials[credentials.index(after: colon)...]
+            password = String(p).removingPercentEncoding ?? String(p)
+        } else {
+            user = String(credentials).removingPercentEncoding ?? String(credentials)
+        }
+        let hostPort: Substring
+        if let slash = location.firstIndex(of: "/") {
+            hostPort = location[..<slash]
+            path = String(location[location.index(after: slash)...].prefix { $0 != "?" })
+        } else {
+            hostPort = location
+            path = ""
+        }
+        if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            portText = String(hostPort[hostPort.index(after: colon)...])
+            port = Int(portText!)
+        } else {
+            host = String(hostPort)
+        }
     }
 }

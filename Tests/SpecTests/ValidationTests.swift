@@ -1,4 +1,5 @@
 import EnvironmentAPI
+import Foundation
 import Spec
 import Testing
 
@@ -278,6 +279,35 @@ let validationCases: [ValidationCase] = [
                   enrich: {feature_group: customers, record_identifier: {path: id}, features: [ages, tags]}
         """, expected: ["16:7: route 'POST /a/{id}' of stage 'v' enriches with 'ages', which is not a feature of feature group 'customers'|did you mean 'age'?",
                         "16:7: route 'POST /a/{id}' of stage 'v' enriches with 'tags', which is a collection of feature group 'customers'"]),
+    ValidationCase(name: "feature group: a PostgreSQL online store without a URL, a URL without it, a bad URL that is never shown", yaml: """
+        stack: demo
+        variables:
+          db: {type: string, sensitive: true, default: "mysql://admin:hunter2@db/x"}
+        feature_groups:
+          a:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: {store: postgres}
+          b:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: {url: "${var.db}"}
+          c:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: {store: postgres, url: "${var.db}"}
+          d:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: {store: mongo}
+        """, expected: ["9:13: 'online' of feature group 'a' is missing required key 'url'|sensitive variable",
+                        "14:14: 'online.url' of feature group 'b' only goes with 'store: postgres'",
+                        "19:36: 'online.url' of feature group 'c' is not a PostgreSQL URL: it does not start with postgres://|not shown here",
+                        "24:21: unknown online store 'mongo' for feature group 'd'"]),
 ]
 
 @Test(arguments: validationCases)
@@ -403,4 +433,25 @@ func validationReportsEveryProblem(_ c: ValidationCase) {
     #expect(m.artifacts == "per-customer-models" && m.artifactsPath == "/w/stacks/per-customer-models")
     #expect(m.runtime == .xgboost && m.cacheModels == 5 && m.instances == 3)
     #expect(stack?.resources.first?.attributes["multi_model.cache_models"] == .number(5))
+}
+
+@Test func aPostgresURLIsPlannedAsAFingerprintAndNeverInClear() throws {
+    let (stack, d) = load("""
+        stack: demo
+        variables:
+          db: {type: string, sensitive: true, default: "postgres://mlgw:hunter2hunter2@127.0.0.1:5432/features"}
+        feature_groups:
+          g:
+            record_identifier: id
+            event_time: at
+            features: {id: String, at: Fractional}
+            online: {store: postgres, url: "${var.db}"}
+        """)
+    let s = try #require(stack, "\(d)")
+    let attributes = try #require(s.resources.first?.attributes)
+    #expect(attributes["online.store"] == .string("postgres"))
+    guard case .sensitive? = attributes["online.url"] else { Issue.record("the URL is not planned as sensitive: \(String(describing: attributes["online.url"]))"); return }
+    #expect(!attributes.values.contains { $0.description.contains("hunter2") })
+    let encoded = String(decoding: try JSONEncoder().encode(s.resources[0].configuration(as: FeatureGroupConfiguration.self)!.redacted), as: UTF8.self)
+    #expect(!encoded.contains("hunter2"))
 }

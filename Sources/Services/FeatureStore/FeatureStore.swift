@@ -30,6 +30,8 @@ final class FeatureStore: @unchecked Sendable {
     let pool: DatabasePool
     private let lock = NIOLock()
     private var groups: [String: FeatureGroupConfiguration] = [:]
+    /// PostgreSQL online stores by the fingerprint of their URL (groups on one database share it).
+    private var databases: [String: PostgresOnlineStore] = [:]
     private var loads: [String: FeatureLoadResult] = [:]
     private var lastWrites: [String: Double] = [:]
     /// What identifies the load files each group was last loaded from.
@@ -70,14 +72,31 @@ final class FeatureStore: @unchecked Sendable {
         }
     }
 
-    func group(_ name: String) -> FeatureGroupConfiguration? { lock.withLock { groups[name] } }
-    var groupNames: [String] { lock.withLock { groups.keys.sorted() } }
+    /// A group that serves: one whose online store is a PostgreSQL database serves once apply has
+    /// given it the database's URL again (the URL is never written to disk).
+    func group(_ name: String) -> FeatureGroupConfiguration? {
+        lock.withLock { groups[name].flatMap { $0.usesPostgres && $0.postgresURL == nil ? nil : $0 } }
+    }
+    var groupNames: [String] { lock.withLock { groups.keys.sorted() }.filter { group($0) != nil } }
+
+    /// The group's PostgreSQL online store, or nil when its online store is this database.
+    func database(_ g: FeatureGroupConfiguration) throws -> PostgresOnlineStore? {
+        guard let text = g.postgresURL, let fingerprint = g.onlineStoreFingerprint else { return nil }
+        if let db = lock.withLock({ databases[fingerprint] }) { return db }
+        guard let url = PostgresURL(text) else { throw FeatureStoreError.validation("feature group \(g.name): the online store's URL is not a PostgreSQL URL") }
+        let db = try PostgresOnlineStore(url: url)
+        lock.withLock { databases[fingerprint] = db }
+        return db
+    }
 
     // MARK: groups
 
     /// Creates or changes a group. A stored group whose records the new schema cannot keep is
     /// refused: the provider deletes it first, which only a plan that said so does.
     func put(_ c: FeatureGroupConfiguration) throws {
+        do { _ = try database(c) } catch let e as FeatureStoreError {
+            throw ControlError(message: "feature group \(c.name): \(e.message)", terminal: false)
+        }
         if let existing = group(c.name), !existing.keepsRecords(under: c) {
             let held = try status(c.name).map(\.storedData) ?? nil
             guard held == nil else {
@@ -85,7 +104,8 @@ final class FeatureStore: @unchecked Sendable {
                                    + "(plan again: it shows the replacement, which apply makes with --allow-data-loss)", terminal: true)
             }
         }
-        let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
+        // On disk without the database's URL (it may hold a password).
+        let json = String(decoding: try JSONEncoder().encode(c.redacted), as: UTF8.self)
         try pool.write { db in
             try db.execute(sql: "INSERT INTO groups (name, config) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config",
                            arguments: [c.name, json])
@@ -96,6 +116,7 @@ final class FeatureStore: @unchecked Sendable {
     /// Removes a group with everything it holds, online and offline.
     func delete(_ name: String) throws {
         try flushOffline()
+        if let g = group(name), let db = try database(g) { try db.removeGroup(name) }
         lock.withLock {
             groups[name] = nil
             loads[name] = nil
@@ -125,14 +146,16 @@ final class FeatureStore: @unchecked Sendable {
 
     func status(_ name: String) throws -> FeatureGroupStatus? {
         guard let c = group(name) else { return nil }
-        let (online, queued, published, bytes) = try pool.read { db -> (Int, Int, Int, Int) in
-            let online = try Int.fetchOne(db, sql: "SELECT count(*) FROM online WHERE grp = ?", arguments: [name]) ?? 0
+        let shared = try database(c)
+        var (online, queued, published, bytes) = try pool.read { db -> (Int, Int, Int, Int) in
+            let online = shared != nil ? 0 : try Int.fetchOne(db, sql: "SELECT count(*) FROM online WHERE grp = ?", arguments: [name]) ?? 0
             let queued = try Int.fetchOne(db, sql: "SELECT count(*) FROM offline_queue WHERE grp = ?", arguments: [name]) ?? 0
             let row = try Row.fetchOne(db, sql: "SELECT offline_rows, offline_bytes FROM groups WHERE name = ?", arguments: [name])
             return (online, queued, row?["offline_rows"] ?? 0, row?["offline_bytes"] ?? 0)
         }
+        if let shared { online = try shared.count(group: name) }
         let (load, last) = lock.withLock { (loads[name], lastWrites[name]) }
-        return FeatureGroupStatus(configuration: c, onlineRecords: online, offlineRows: published + queued, offlineBytes: bytes, lastWrite: last, load: load)
+        return FeatureGroupStatus(configuration: c.redacted, onlineRecords: online, offlineRows: published + queued, offlineBytes: bytes, lastWrite: last, load: load)
     }
 
     // MARK: writing
@@ -163,6 +186,9 @@ final class FeatureStore: @unchecked Sendable {
         let offline = g.offline && (targets?.contains(.offline) ?? true)
         let now = clock()
         let invoked = FeatureRecords.iso8601(now)
+        if let shared = try database(g) {
+            return try write(records, to: g, shared: shared, online: online, offline: offline, ttl: ttl, invoked: invoked, now: now)
+        }
         var older = 0
         try pool.write { db in
             // One statement decides: a record not older than the stored one replaces it; an
@@ -187,6 +213,37 @@ final class FeatureStore: @unchecked Sendable {
         return older
     }
 
+    /// With a PostgreSQL online store: the offline rows are queued here first, then the online
+    /// store is written; if that fails, the queued rows are taken back and the write fails.
+    func write(_ records: [CheckedRecord], to g: FeatureGroupConfiguration, shared: PostgresOnlineStore, online: Bool, offline: Bool,
+               ttl: Double?, invoked: String, now: Double) throws -> Int {
+        var queued: ClosedRange<Int64>?
+        if offline {
+            queued = try pool.write { db -> ClosedRange<Int64>? in
+                let queue = try db.cachedStatement(sql: "INSERT INTO offline_queue (grp, event_time, row) VALUES (?, ?, ?)")
+                var first: Int64?
+                for r in records {
+                    try queue.execute(arguments: [g.name, r.eventTime, FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false)])
+                    if first == nil { first = db.lastInsertedRowID }
+                }
+                return first.map { $0...db.lastInsertedRowID }
+            }
+        }
+        var older = 0
+        if online {
+            do {
+                older = try shared.upsert(group: g.name, records.map { ($0.identifier, $0.eventTime, ttl, FeatureJSON.record($0.values)) })
+            } catch {
+                if let queued {
+                    try? pool.write { db in try db.execute(sql: "DELETE FROM offline_queue WHERE seq BETWEEN ? AND ?", arguments: [queued.lowerBound, queued.upperBound]) }
+                }
+                throw error
+            }
+        }
+        lock.withLock { lastWrites[g.name] = now }
+        return older
+    }
+
     /// DeleteRecord. The delete's event time must be later than the stored record's: a soft
     /// delete otherwise leaves the record (and still writes its marker), a hard one fails.
     func deleteRecord(_ groupName: String, id: String, eventTime text: String, hard: Bool, targets: Set<Store>?) throws {
@@ -197,8 +254,20 @@ final class FeatureStore: @unchecked Sendable {
         let online = g.online && (targets?.contains(.online) ?? true)
         let offline = g.offline && (targets?.contains(.offline) ?? true)
         let invoked = FeatureRecords.iso8601(clock())
+        let shared = try database(g)
+        if let shared, online {
+            let stored = try shared.read(group: g.name, id: id)?.eventTime
+            if hard {
+                if let stored, t <= stored {
+                    throw FeatureStoreError.validation("EventTime: 400 ValidationException: the delete's EventTime \(text) is not later than the record's (\(FeatureRecords.iso8601(stored)))")
+                }
+                try shared.remove(group: g.name, id: id)
+            } else {
+                try shared.tombstone(group: g.name, id: id, eventTime: t)
+            }
+        }
         try pool.write { db in
-            if online {
+            if online && shared == nil {
                 let stored = try Double.fetchOne(db, sql: "SELECT event_time FROM online WHERE grp = ? AND id = ?", arguments: [g.name, id])
                 if hard {
                     if let stored, t <= stored {
@@ -229,6 +298,12 @@ final class FeatureStore: @unchecked Sendable {
     /// is none, it was deleted, or it expired.
     func read(_ g: FeatureGroupConfiguration, id: String) throws -> (record: String, expiresAt: Double?)? {
         guard g.online else { return nil }
+        if let shared = try database(g) {
+            guard let s = try shared.read(group: g.name, id: id), !s.deleted else { return nil }
+            let expires = (s.ttl ?? g.ttlSeconds).map { s.eventTime + $0 }
+            if let expires, clock() >= expires { return nil }
+            return (s.record, expires)
+        }
         let row = try pool.read { db in
             try Row.fetchOne(try db.cachedStatement(sql: "SELECT event_time, ttl, deleted, record FROM online WHERE grp = ? AND id = ?"), arguments: [g.name, id])
         }
@@ -254,6 +329,15 @@ final class FeatureStore: @unchecked Sendable {
     func read(_ g: FeatureGroupConfiguration, ids: [String]) throws -> [(id: String, record: String, expiresAt: Double?)] {
         guard g.online else { return [] }
         let now = clock()
+        if let shared = try database(g) {
+            let found = try shared.read(group: g.name, ids: ids)
+            return ids.compactMap { id in
+                guard let s = found[id], !s.deleted else { return nil }
+                let expires = (s.ttl ?? g.ttlSeconds).map { s.eventTime + $0 }
+                if let expires, now >= expires { return nil }
+                return (id, s.record, expires)
+            }
+        }
         return try pool.read { db in
             let statement = try db.cachedStatement(sql: "SELECT event_time, ttl, deleted, record FROM online WHERE grp = ? AND id = ?")
             var out: [(String, String, Double?)] = []

@@ -56,6 +56,17 @@ extension Diagnostic {
     static func dimensionWithoutVector(_ what: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "'dimension' of \(what) only goes with 'collection: Vector'", hint: "remove 'dimension', or make the feature a Vector")
     }
+    static func unknownOnlineStore(_ text: String, of what: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "unknown online store '\(printable(text))' for \(what)",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "use sqlite (the environment's own, the default) or postgres (with a url)")
+    }
+    static func urlWithoutPostgres(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'online.url' of \(what) only goes with 'store: postgres'", hint: "add 'store: postgres', or remove 'url'")
+    }
+    static func badPostgresURL(_ what: String, problem: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "'online.url' of \(what) is not a PostgreSQL URL: \(problem)",
+                   hint: "write postgres://USER:PASSWORD@HOST:PORT/DATABASE (the value is not shown here: it may hold a password)")
+    }
     static func unknownFeatureType(_ text: String, of what: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "unknown type '\(printable(text))' for \(what)",
                    hint: suggestion.map { "did you mean '\($0)'?" } ?? "use Integral, Fractional or String")

@@ -99,10 +99,48 @@ extension FeatureGroup {
             group.online = b
             return true
         }
-        guard let ok = reader.keys(node, allowed: ["enabled", "ttl"], context: "'online' of \(what)") else { return false }
+        guard let ok = reader.keys(node, allowed: ["enabled", "ttl", "store", "url"], context: "'online' of \(what)") else { return false }
         var fine = true
         if let e = ok["enabled"] {
             if let b = reader.bool(e.value, what: "'online.enabled' of \(what)") { group.online = b } else { fine = false }
+        }
+        var postgres = false
+        if let s = ok["store"] {
+            if let text = reader.literalString(s.value, what: "'online.store' of \(what)") {
+                switch text {
+                case "sqlite": break
+                case "postgres": postgres = true
+                default:
+                    reader.error(.unknownOnlineStore(text, of: what, suggestion: suggestion(for: text, among: ["sqlite", "postgres"]), at: reader.location(s.value)))
+                    fine = false
+                }
+            } else { fine = false }
+        }
+        switch (postgres, ok["url"]) {
+        case (true, nil):
+            reader.error(.missingKey("url", in: "'online' of \(what)", at: ok.location,
+                                     hint: "give the database as a sensitive variable: url: ${var.features_db} (postgres://USER:PASSWORD@HOST:PORT/DB)"))
+            fine = false
+        case (false, let u?):
+            reader.error(.urlWithoutPostgres(what, at: u.keyLocation))
+            fine = false
+        case (true, let u?):
+            if let text = reader.literalString(u.value, what: "'online.url' of \(what)") {
+                switch reader.evaluate(text, at: reader.location(u.value)) {
+                case .value(let v, _)?:
+                    let url = v.description
+                    if let problem = PostgresURL.problem(url) {
+                        // The URL may hold a password: the message never shows it.
+                        reader.error(.badPostgresURL(what, problem: problem, at: reader.location(u.value)))
+                        fine = false
+                    } else { group.postgresURL = url }
+                case .knownAfterApply?:
+                    reader.error(.notKnownAtPlan(text, at: reader.location(u.value)))
+                    fine = false
+                case nil: fine = false
+                }
+            } else { fine = false }
+        case (false, nil): break
         }
         if let t = ok["ttl"] {
             if let seconds = reader.duration(t.value, what: "'online.ttl' of \(what)", range: .seconds(1, maxTTL)) {

@@ -20,6 +20,8 @@ public struct FeatureGroup: ResourceDefinition {
     public var features: [FeatureDefinition]
     public var online = true
     public var ttlSeconds: Double?
+    /// A PostgreSQL online store's URL (always handled as a secret: plans and state show a fingerprint).
+    public var postgresURL: String?
     public var offline = true
     /// The files as written, and as found on this machine.
     public var load: [String] = []
@@ -39,12 +41,16 @@ public struct FeatureGroup: ResourceDefinition {
         for f in c.features { a["features.\(f.name)"] = .string(f.typeText) }
         a["online.enabled"] = .bool(c.online)
         if let ttl = c.ttlSeconds { a["online.ttl"] = .number(ttl) }
+        if let fingerprint = c.onlineStoreFingerprint {
+            a["online.store"] = .string("postgres")
+            a["online.url"] = .sensitive(fingerprint: fingerprint)
+        }
         a["offline.enabled"] = .bool(c.offline)
         if !c.load.isEmpty { a["load_sha256"] = .string(SHA256.hex(of: c.load.map { "\($0.path)=\($0.sha256)" }.joined(separator: "\n"))) }
         return a
     }
 
-    static let replacingPaths: Set<String> = ["record_identifier", "event_time", "online.enabled", "offline.enabled"]
+    static let replacingPaths: Set<String> = ["record_identifier", "event_time", "online.enabled", "offline.enabled", "online.store", "online.url"]
 
     /// Used for the note beside one changed attribute, which exists on both sides: a feature
     /// whose type changed replaces the group.
@@ -91,7 +97,7 @@ extension AttributeValue {
 extension FeatureGroup: ReadableDefinition {
     func configuration(in index: ResourceIndex, local: LocalSettings) -> FeatureGroupConfiguration {
         FeatureGroupConfiguration(name: name, recordIdentifier: recordIdentifier, eventTime: eventTime, features: features, online: online,
-                                  ttlSeconds: ttlSeconds, offline: offline, load: loadFiles, description: description)
+                                  ttlSeconds: ttlSeconds, offline: offline, load: loadFiles, description: description, postgresURL: postgresURL)
     }
 
     var declaredAttributes: Attributes {
