@@ -6,10 +6,12 @@
 - BatchGetRecord of 100 identifiers: median and p99;
 - native enrichment: a gateway route that appends two stored features against the same route
   given the whole row, and the function path (boto3 GetRecord + InvokeEndpoint) beside them;
+- the PostgreSQL online store (when MLGW_TEST_POSTGRES_URL is set, as under scripts/with-postgres):
+  ingest and GetRecord beside the SQLite store;
 - Feast (optional, `--feast VENV`): its SQLite online store behind `feast serve`, the same rows,
   `POST /get-online-features` for one entity: latency at the same rate, and throughput with wrk.
 
-python3 Benchmarks/feature_store.py [--rows 500000] [--seconds 10] [--feast /tmp/feastenv]
+[scripts/with-postgres] python3 Benchmarks/feature_store.py [--rows 500000] [--seconds 10] [--feast /tmp/feastenv]
 Build first: swift build -c release --product mlgw-deploy
 """
 import argparse
@@ -97,8 +99,22 @@ def main():
                         f"{rng.random():.3f},{rng.random() * 1e4:.2f},seg{i % 7},{'DE' if i % 2 else 'FR'}\n")
         features = "\n".join(f"      {n}: {'Integral' if n.startswith('f_int') else 'Fractional' if n.startswith('f_frac') else 'String'}" for n in FEATURES)
         model = os.path.join(ROOT, "examples", "models", "enterprise-v1.json")
+        postgres = os.environ.get("MLGW_TEST_POSTGRES_URL")
+        pg_group = ""
+        if postgres:
+            env["MLGW_BENCH_DB"] = postgres
+            pg_group = f"""  bench_pg:
+    record_identifier: id
+    event_time: event_time
+    online: {{store: postgres, url: "${{var.db}}"}}
+    features:
+      id: String
+      event_time: Fractional
+{features}"""
         with open(stack, "w") as f:
             f.write(f"""stack: bench
+variables:
+  db: {{type: string, sensitive: true, from_env: MLGW_BENCH_DB, default: unused}}
 models:
   m: {{runtime: linear, artifact: {model}}}
 endpoints:
@@ -117,6 +133,7 @@ feature_groups:
     event_time: event_time
     features: {{customer_id: String, event_time: Fractional, age: Integral, spend_30d: Fractional, country: String, segment: String}}
     load: {ROOT}/examples/data/customers.csv
+{pg_group}
 functions:
   enrich:
     runtime: python3
@@ -142,17 +159,24 @@ gateway:
         out = run("ingest", stack, "bench", csv_path, env=env).stdout
         seconds = time.perf_counter() - t0
         results["ingest"] = {"rows": a.rows, "seconds": round(seconds, 2), "rows_per_s": round(a.rows / seconds), "cli": out.strip()}
-        # GetRecord at 1,000 req/s.
-        def get(conn, i):
-            conn.request("GET", f"/FeatureGroup/bench?RecordIdentifierValueAsString=u{(i * 7919) % a.rows}")
-            r = conn.getresponse()
-            r.read()
-            return r.status
-        results["get_record_1000rps"] = paced(1000, 5000, lambda: http.client.HTTPConnection("127.0.0.1", aws), get)
-        lua = os.path.join(work, "get.lua")
-        with open(lua, "w") as f:
-            f.write(f"math.randomseed(7)\nrequest = function()\n  return wrk.format('GET', '/FeatureGroup/bench?RecordIdentifierValueAsString=u' .. math.random(0, {a.rows - 1}))\nend\n")
-        results["get_record_saturation"] = wrk(f"http://127.0.0.1:{aws}", lua, a.seconds)
+        if postgres:
+            t0 = time.perf_counter()
+            out = run("ingest", stack, "bench_pg", csv_path, env=env).stdout
+            seconds = time.perf_counter() - t0
+            results["postgres_ingest"] = {"rows": a.rows, "seconds": round(seconds, 2), "rows_per_s": round(a.rows / seconds)}
+        for group in ["bench"] + (["bench_pg"] if postgres else []):
+            label = "" if group == "bench" else "postgres_"
+            # GetRecord at 1,000 req/s.
+            def get(conn, i, group=group):
+                conn.request("GET", f"/FeatureGroup/{group}?RecordIdentifierValueAsString=u{(i * 7919) % a.rows}")
+                r = conn.getresponse()
+                r.read()
+                return r.status
+            results[f"{label}get_record_1000rps"] = paced(1000, 5000, lambda: http.client.HTTPConnection("127.0.0.1", aws), get)
+            lua = os.path.join(work, f"get-{group}.lua")
+            with open(lua, "w") as f:
+                f.write(f"math.randomseed(7)\nrequest = function()\n  return wrk.format('GET', '/FeatureGroup/{group}?RecordIdentifierValueAsString=u' .. math.random(0, {a.rows - 1}))\nend\n")
+            results[f"{label}get_record_saturation"] = wrk(f"http://127.0.0.1:{aws}", lua, a.seconds)
         # BatchGetRecord of 100 ids.
         def batch(conn, i):
             ids = [f"u{(i * 100 + k) % a.rows}" for k in range(100)]

@@ -190,8 +190,8 @@ func get(_ store: FeatureStore, _ id: String) throws -> String? { try store.read
         try store.putRecord("customers", [FeatureValue("id", "b"), FeatureValue("at", "1604032000"), FeatureValue("tags", list: ["x"])], targets: nil, ttl: nil)
         try store.flushOffline()
         let base = folder + "/offline/customers/year=2020/month=10/day=30"
-        let three = try String(contentsOfFile: base + "/hour=03/part-1-2.jsonl", encoding: .utf8)
-        let four = try String(contentsOfFile: base + "/hour=04/part-1-2.jsonl", encoding: .utf8)
+        let three = try String(contentsOfFile: base + "/hour=03/part-1.jsonl", encoding: .utf8)
+        let four = try String(contentsOfFile: base + "/hour=04/part-1.jsonl", encoding: .utf8)
         let row = try #require(try JSONSerialization.jsonObject(with: Data(three.utf8)) as? [String: Any])
         #expect(row["id"] as? String == "a" && row["at"] as? Double == 1_604_029_401 && row["age"] is NSNull)
         #expect(row["is_deleted"] as? Bool == false && row["write_time"] is String && row["api_invocation_time"] is String)
@@ -204,17 +204,57 @@ func get(_ store: FeatureStore, _ id: String) throws -> String? { try store.read
 @Test func aFlushCutShortIsRedoneIntoTheSameFiles() throws {
     try withStore { store, _, folder in
         try store.putRecord("customers", [FeatureValue("id", "a"), FeatureValue("at", "1604029401")], targets: nil, ttl: nil)
-        // As if the host died after noting the batch and writing its file, before the queue emptied.
-        try store.pool.write { db in try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('flushing', '1')") }
-        let path = folder + "/offline/customers/year=2020/month=10/day=30/hour=03/part-1-1.jsonl"
+        // As if the host died after sealing the log and writing its file, before recording it.
+        _ = try store.queue.seal()
+        let path = folder + "/offline/customers/year=2020/month=10/day=30/hour=03/part-1.jsonl"
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try "{\"id\":\"a\"}\n".write(toFile: path, atomically: true, encoding: .utf8)
         try store.putRecord("customers", [FeatureValue("id", "b"), FeatureValue("at", "1604029402")], targets: nil, ttl: nil)
         try store.flushOffline()
-        // The batch of row 1 is not written twice; row 2 is its own batch.
+        // The log of row 1 is not written twice; row 2 is the next log's.
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"id\":\"a\"}\n")
-        #expect(FileManager.default.fileExists(atPath: folder + "/offline/customers/year=2020/month=10/day=30/hour=03/part-2-2.jsonl"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/offline/customers/year=2020/month=10/day=30/hour=03/part-2.jsonl"))
         #expect(store.queuedRows() == 0)
+        #expect(OfflineQueue.logs(in: folder + "/feature-store-missing").isEmpty)
+    }
+}
+
+@Test func rowsQueuedByAStoppedHostAreFlushedByTheNextAndTheirNamesNeverRepeat() throws {
+    let folder = NSTemporaryDirectory() + "mlgw-fs-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let clock = TestClock()
+    do {
+        let store = try FeatureStore(folder: folder, clock: { clock.now })
+        try store.put(customers)
+        try store.putRecord("customers", [FeatureValue("id", "a"), FeatureValue("at", "1604029401")], targets: nil, ttl: nil)
+        try store.flushOffline()
+        try store.putRecord("customers", [FeatureValue("id", "b"), FeatureValue("at", "1604029402")], targets: nil, ttl: nil)
+        // A partial line, as a kill in the middle of a write leaves: not a row.
+        let log = try #require(OfflineQueue.logs(in: folder + "/offline-queue").last)
+        let handle = try #require(FileHandle(forWritingAtPath: folder + "/offline-queue/" + log.name))
+        handle.seekToEndOfFile()
+        handle.write(Data("customers\t16040".utf8))
+        try handle.close()
+    }
+    let again = try FeatureStore(folder: folder, clock: { clock.now })
+    #expect(again.queuedRows() == 1)
+    #expect(try again.status("customers")?.offlineRows == 2)
+    try again.flushOffline()
+    let hour = folder + "/offline/customers/year=2020/month=10/day=30/hour=03"
+    #expect(try FileManager.default.contentsOfDirectory(atPath: hour).sorted() == ["part-1.jsonl", "part-2.jsonl"])
+    #expect(try String(contentsOfFile: hour + "/part-2.jsonl", encoding: .utf8).contains("\"id\":\"b\""))
+    #expect(again.queuedRows() == 0)
+    #expect(try again.status("customers")?.offlineRows == 2)
+}
+
+@Test func aFailedOnlineWriteTakesItsOfflineRowsBack() throws {
+    try withStore { store, _, _ in
+        try store.putRecord("customers", record("a", "1700000000"), targets: nil, ttl: nil)
+        // A hard delete older than the record fails: its marker must not stay in the queue.
+        #expect(throws: FeatureStoreError.self) { try store.deleteRecord("customers", id: "a", eventTime: "1", hard: true, targets: nil) }
+        #expect(store.queuedRows() == 1)
+        try store.flushOffline()
+        #expect(try store.status("customers")?.offlineRows == 1)
     }
 }
 

@@ -38,6 +38,8 @@ final class FeatureStore: @unchecked Sendable {
     private var loadedFiles: [String: String] = [:]
     /// Serialises flushes (the timer's and shutdown's).
     private let flushLock = NIOLock()
+    /// Rows on their way to the offline store's files.
+    let queue: OfflineQueue
     let clock: @Sendable () -> Double
 
     init(folder: String, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
@@ -56,10 +58,11 @@ final class FeatureStore: @unchecked Sendable {
                                                    offline_bytes INTEGER NOT NULL DEFAULT 0, loaded TEXT, load_result TEXT);
                 CREATE TABLE IF NOT EXISTS online (grp TEXT NOT NULL, id TEXT NOT NULL, event_time REAL NOT NULL, ttl REAL,
                                                    deleted INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (grp, id)) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS offline_queue (seq INTEGER PRIMARY KEY, grp TEXT NOT NULL, event_time REAL NOT NULL, row TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        let flushed = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed'") }.flatMap { Int($0) } ?? 0
+        queue = try OfflineQueue(folder: folder + "/offline-queue", firstNumber: flushed + 1)
         // Groups survive a restart of the host with their records: they serve again at once.
         let stored = try pool.read { db in try Row.fetchAll(db, sql: "SELECT name, config, last_write, loaded, load_result FROM groups") }
         for row in stored {
@@ -126,8 +129,8 @@ final class FeatureStore: @unchecked Sendable {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM groups WHERE name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM online WHERE grp = ?", arguments: [name])
-            try db.execute(sql: "DELETE FROM offline_queue WHERE grp = ?", arguments: [name])
         }
+        queue.forget(name)
         try? FileManager.default.removeItem(atPath: offlineFolder(name))
     }
 
@@ -147,12 +150,12 @@ final class FeatureStore: @unchecked Sendable {
     func status(_ name: String) throws -> FeatureGroupStatus? {
         guard let c = group(name) else { return nil }
         let shared = try database(c)
-        var (online, queued, published, bytes) = try pool.read { db -> (Int, Int, Int, Int) in
+        var (online, published, bytes) = try pool.read { db -> (Int, Int, Int) in
             let online = shared != nil ? 0 : try Int.fetchOne(db, sql: "SELECT count(*) FROM online WHERE grp = ?", arguments: [name]) ?? 0
-            let queued = try Int.fetchOne(db, sql: "SELECT count(*) FROM offline_queue WHERE grp = ?", arguments: [name]) ?? 0
             let row = try Row.fetchOne(db, sql: "SELECT offline_rows, offline_bytes FROM groups WHERE name = ?", arguments: [name])
-            return (online, queued, row?["offline_rows"] ?? 0, row?["offline_bytes"] ?? 0)
+            return (online, row?["offline_rows"] ?? 0, row?["offline_bytes"] ?? 0)
         }
+        let queued = queue.pendingRows(name)
         if let shared { online = try shared.count(group: name) }
         let (load, last) = lock.withLock { (loads[name], lastWrites[name]) }
         return FeatureGroupStatus(configuration: c.redacted, onlineRecords: online, offlineRows: published + queued, offlineBytes: bytes, lastWrite: last, load: load)
@@ -189,56 +192,48 @@ final class FeatureStore: @unchecked Sendable {
         if let shared = try database(g) {
             return try write(records, to: g, shared: shared, online: online, offline: offline, ttl: ttl, invoked: invoked, now: now)
         }
-        var older = 0
-        try pool.write { db in
-            // One statement decides: a record not older than the stored one replaces it; an
-            // older one changes no row, which is how it is counted.
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO online (grp, id, event_time, ttl, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
-                ON CONFLICT(grp, id) DO UPDATE SET event_time = excluded.event_time, ttl = excluded.ttl, deleted = 0, record = excluded.record
-                WHERE excluded.event_time >= online.event_time
-                """)
-            let queue = try db.cachedStatement(sql: "INSERT INTO offline_queue (grp, event_time, row) VALUES (?, ?, ?)")
-            for r in records {
-                if online {
+        // The offline rows are appended to the queue first; the online write commits after, and
+        // takes them back if it fails.
+        let lines = offline ? offlineLines(records, group: g, invoked: invoked) : []
+        let older = try queue.append(lines, rows: offline ? [g.name: records.count] : [:]) { () throws -> Int in
+            guard online else { return 0 }
+            var older = 0
+            try pool.write { db in
+                // One statement decides: a record not older than the stored one replaces it; an
+                // older one changes no row, which is how it is counted.
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO online (grp, id, event_time, ttl, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
+                    ON CONFLICT(grp, id) DO UPDATE SET event_time = excluded.event_time, ttl = excluded.ttl, deleted = 0, record = excluded.record
+                    WHERE excluded.event_time >= online.event_time
+                    """)
+                for r in records {
                     try upsert.execute(arguments: [g.name, r.identifier, r.eventTime, ttl, FeatureJSON.record(r.values)])
                     if db.changesCount == 0 { older += 1 }
                 }
-                if offline {
-                    try queue.execute(arguments: [g.name, r.eventTime, FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false)])
-                }
             }
+            return older
         }
         lock.withLock { lastWrites[g.name] = now }
         return older
+    }
+
+    func offlineLines(_ records: [CheckedRecord], group g: FeatureGroupConfiguration, invoked: String) -> [UInt8] {
+        var lines: [UInt8] = []
+        lines.reserveCapacity(records.count * (g.features.count * 24 + 128))
+        for r in records {
+            lines += OfflineQueue.line(group: g.name, eventTime: r.eventTime, row: FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false))
+        }
+        return lines
     }
 
     /// With a PostgreSQL online store: the offline rows are queued here first, then the online
     /// store is written; if that fails, the queued rows are taken back and the write fails.
     func write(_ records: [CheckedRecord], to g: FeatureGroupConfiguration, shared: PostgresOnlineStore, online: Bool, offline: Bool,
                ttl: Double?, invoked: String, now: Double) throws -> Int {
-        var queued: ClosedRange<Int64>?
-        if offline {
-            queued = try pool.write { db -> ClosedRange<Int64>? in
-                let queue = try db.cachedStatement(sql: "INSERT INTO offline_queue (grp, event_time, row) VALUES (?, ?, ?)")
-                var first: Int64?
-                for r in records {
-                    try queue.execute(arguments: [g.name, r.eventTime, FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false)])
-                    if first == nil { first = db.lastInsertedRowID }
-                }
-                return first.map { $0...db.lastInsertedRowID }
-            }
-        }
-        var older = 0
-        if online {
-            do {
-                older = try shared.upsert(group: g.name, records.map { ($0.identifier, $0.eventTime, ttl, FeatureJSON.record($0.values)) })
-            } catch {
-                if let queued {
-                    try? pool.write { db in try db.execute(sql: "DELETE FROM offline_queue WHERE seq BETWEEN ? AND ?", arguments: [queued.lowerBound, queued.upperBound]) }
-                }
-                throw error
-            }
+        let lines = offline ? offlineLines(records, group: g, invoked: invoked) : []
+        let older = try queue.append(lines, rows: offline ? [g.name: records.count] : [:]) { () throws -> Int in
+            guard online else { return 0 }
+            return try shared.upsert(group: g.name, records.map { ($0.identifier, $0.eventTime, ttl, FeatureJSON.record($0.values)) })
         }
         lock.withLock { lastWrites[g.name] = now }
         return older
@@ -255,24 +250,31 @@ final class FeatureStore: @unchecked Sendable {
         let offline = g.offline && (targets?.contains(.offline) ?? true)
         let invoked = FeatureRecords.iso8601(clock())
         let shared = try database(g)
-        if let shared, online {
-            let stored = try shared.read(group: g.name, id: id)?.eventTime
-            if hard {
-                if let stored, t <= stored {
-                    throw FeatureStoreError.validation("EventTime: 400 ValidationException: the delete's EventTime \(text) is not later than the record's (\(FeatureRecords.iso8601(stored)))")
-                }
-                try shared.remove(group: g.name, id: id)
-            } else {
-                try shared.tombstone(group: g.name, id: id, eventTime: t)
-            }
+        // The marker goes to the queue; a hard delete that fails takes it back.
+        var marker: [UInt8] = []
+        if offline {
+            let row = FeatureJSON.offlineRow([FeatureValue(g.recordIdentifier, id), FeatureValue(g.eventTime, text)], group: g, invoked: invoked, deleted: true)
+            marker = OfflineQueue.line(group: g.name, eventTime: t, row: row)
         }
-        try pool.write { db in
-            if online && shared == nil {
+        try queue.append(marker, rows: offline ? [g.name: 1] : [:]) {
+            guard online else { return }
+            func tooEarly(_ stored: Double) -> FeatureStoreError {
+                FeatureStoreError.validation("EventTime: 400 ValidationException: the delete's EventTime \(text) is not later than the record's (\(FeatureRecords.iso8601(stored)))")
+            }
+            if let shared {
+                let stored = try shared.read(group: g.name, id: id)?.eventTime
+                if hard {
+                    if let stored, t <= stored { throw tooEarly(stored) }
+                    try shared.remove(group: g.name, id: id)
+                } else {
+                    try shared.tombstone(group: g.name, id: id, eventTime: t)
+                }
+                return
+            }
+            try pool.write { db in
                 let stored = try Double.fetchOne(db, sql: "SELECT event_time FROM online WHERE grp = ? AND id = ?", arguments: [g.name, id])
                 if hard {
-                    if let stored, t <= stored {
-                        throw FeatureStoreError.validation("EventTime: 400 ValidationException: the delete's EventTime \(text) is not later than the record's (\(FeatureRecords.iso8601(stored)))")
-                    }
+                    if let stored, t <= stored { throw tooEarly(stored) }
                     try db.execute(sql: "DELETE FROM online WHERE grp = ? AND id = ?", arguments: [g.name, id])
                 } else if stored == nil || t > stored! {
                     // A tombstone: the record is hidden, and only a later write brings it back.
@@ -281,12 +283,6 @@ final class FeatureStore: @unchecked Sendable {
                         ON CONFLICT(grp, id) DO UPDATE SET event_time = excluded.event_time, deleted = 1, record = '[]', ttl = NULL
                         """, arguments: [g.name, id, t])
                 }
-            }
-            if offline {
-                var marker = [FeatureValue(g.recordIdentifier, id)]
-                marker.append(FeatureValue(g.eventTime, text))
-                try db.execute(sql: "INSERT INTO offline_queue (grp, event_time, row) VALUES (?, ?, ?)",
-                               arguments: [g.name, t, FeatureJSON.offlineRow(marker, group: g, invoked: invoked, deleted: true)])
             }
         }
         lock.withLock { lastWrites[g.name] = clock() }
@@ -357,68 +353,57 @@ final class FeatureStore: @unchecked Sendable {
 
     func offlineFolder(_ group: String) -> String { folder + "/offline/" + group }
 
-    /// Moves every queued row into the offline store's files: the batch's last position is noted
-    /// first, the files are written under names that hold the batch's positions, then the rows
-    /// leave the queue. A crash anywhere in between repeats the same batch into the same names.
+    /// Moves every queued row into the offline store's files: the queue's current log is sealed,
+    /// and each sealed log becomes one file per group and hour of event time, named by the log's
+    /// number, written aside and renamed; the counts and the log's number are recorded in one
+    /// transaction, then the log is deleted. A crash anywhere repeats the log into the same names.
     func flushOffline() throws {
         try flushLock.withLock {
-            while true {
-                let pending = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushing'") }
-                let upTo: Int64
-                if let pending, let n = Int64(pending) {
-                    upTo = n
-                } else {
-                    guard let last = try pool.read({ db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM (SELECT seq FROM offline_queue ORDER BY seq LIMIT 50000)") })
-                    else { return }
-                    try pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('flushing', ?)", arguments: [String(last)]) }
-                    upTo = last
-                }
-                let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT seq, grp, event_time, row FROM offline_queue WHERE seq <= ? ORDER BY seq", arguments: [upTo]) }
-                guard let first: Int64 = rows.first?["seq"] else {
-                    try pool.write { db in try db.execute(sql: "DELETE FROM meta WHERE key = 'flushing'") }
-                    return
+            let flushed = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed'") }.flatMap { Int($0) } ?? 0
+            for log in try queue.seal() {
+                let lines = OfflineQueue.lines(of: queue.folder + "/" + log.name)
+                var rows: [String: Int] = [:]
+                for line in lines { rows[line.group, default: 0] += 1 }
+                guard log.number > flushed else {
+                    // Written and counted before a crash; only the log was left.
+                    queue.done(log, rows: rows)
+                    continue
                 }
                 let written = FeatureRecords.iso8601(clock())
                 let suffix = Array(",\"write_time\":\"\(written)\"}\n".utf8)
-                // One file per group and hour of event time.
+                // One file per group and hour of event time. (Appended in place: a copy of the
+                // file's bytes per row would be quadratic.)
                 struct Partition: Hashable { var group: String; var hour: Int }
                 var byPartition: [Partition: [UInt8]] = [:]
-                for row in rows {
-                    let eventTime: Double = row["event_time"]
-                    let key = Partition(group: row["grp"], hour: Int((eventTime / 3600).rounded(.down)))
-                    let text: String = row["row"]
-                    // The row is a JSON object; write_time is when it reaches the offline store.
-                    // (Appended in place: a copy of the file's bytes per row would be quadratic.)
-                    byPartition[key, default: []].append(contentsOf: text.utf8)
+                let known = Set(lock.withLock { groups.keys })
+                for line in lines where known.contains(line.group) {
+                    let key = Partition(group: line.group, hour: Int((line.eventTime / 3600).rounded(.down)))
+                    byPartition[key, default: []].append(contentsOf: line.row)
                     byPartition[key]!.removeLast()
                     byPartition[key]!.append(contentsOf: suffix)
                 }
-                var files: [String: (group: String, lines: [UInt8])] = [:]
-                for (key, lines) in byPartition {
-                    files[Self.partition(offlineFolder(key.group), eventTime: Double(key.hour) * 3600) + "/part-\(first)-\(upTo).jsonl"] = (key.group, lines)
-                }
                 var added: [String: (rows: Int, bytes: Int)] = [:]
-                for (path, entry) in files {
-                    let count = entry.lines.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+                for (key, bytes) in byPartition {
+                    let path = Self.partition(offlineFolder(key.group), eventTime: Double(key.hour) * 3600) + "/part-\(log.number).jsonl"
                     if !FileManager.default.fileExists(atPath: path) {
                         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                         let temp = path + ".tmp"
-                        try Data(entry.lines).write(to: URL(fileURLWithPath: temp))
+                        try Data(bytes).write(to: URL(fileURLWithPath: temp))
                         guard rename(temp, path) == 0 else { throw FeatureStoreError(kind: .internalFailure, message: "cannot write \(path)") }
                     }
-                    var a = added[entry.group] ?? (0, 0)
-                    a.rows += count
-                    a.bytes += entry.lines.count
-                    added[entry.group] = a
+                    var a = added[key.group] ?? (0, 0)
+                    a.rows += bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+                    a.bytes += bytes.count
+                    added[key.group] = a
                 }
                 try pool.write { db in
-                    try db.execute(sql: "DELETE FROM offline_queue WHERE seq <= ?", arguments: [upTo])
                     for (group, a) in added {
                         try db.execute(sql: "UPDATE groups SET offline_rows = offline_rows + ?, offline_bytes = offline_bytes + ?, last_write = ? WHERE name = ?",
                                        arguments: [a.rows, a.bytes, lock.withLock { lastWrites[group] }, group])
                     }
-                    try db.execute(sql: "DELETE FROM meta WHERE key = 'flushing'")
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('flushed', ?)", arguments: [String(log.number)])
                 }
+                queue.done(log, rows: rows)
             }
         }
     }
@@ -433,7 +418,7 @@ final class FeatureStore: @unchecked Sendable {
     }
 
     /// Rows waiting for the next flush.
-    func queuedRows() -> Int { (try? pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM offline_queue") }) ?? 0 }
+    func queuedRows() -> Int { queue.pendingTotal }
 }
 
 /// The JSON the store keeps and answers, built by hand into bytes (it is on every write's path:
