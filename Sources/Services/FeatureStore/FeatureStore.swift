@@ -300,7 +300,7 @@ final class FeatureStore: @unchecked Sendable {
             if let expires, clock() >= expires { return nil }
             return (s.record, expires)
         }
-        let row = try pool.read { db in
+        let row = try pool.unsafeRead { db in
             try Row.fetchOne(try db.cachedStatement(sql: "SELECT event_time, ttl, deleted, record FROM online WHERE grp = ? AND id = ?"), arguments: [g.name, id])
         }
         guard let row, (row["deleted"] as Int) == 0 else { return nil }
@@ -334,7 +334,7 @@ final class FeatureStore: @unchecked Sendable {
                 return (id, s.record, expires)
             }
         }
-        return try pool.read { db in
+        return try pool.unsafeRead { db in
             let statement = try db.cachedStatement(sql: "SELECT event_time, ttl, deleted, record FROM online WHERE grp = ? AND id = ?")
             var out: [(String, String, Double?)] = []
             for id in ids {
