@@ -133,8 +133,28 @@ public struct FeatureFileReader {
         return "\(v)"
     }
 
-    /// One CSV record (RFC 4180: quotes around a cell, "" inside them), which may span lines.
     mutating func nextCSVRecord() -> [String]? {
+        var records = CSVRecords(bytes: bytes, offset: offset, line: line)
+        defer { (offset, line) = (records.offset, records.line) }
+        return records.next()
+    }
+}
+
+/// CSV records (RFC 4180: quotes around a cell, "" inside them; a record may span lines), read
+/// from bytes; `line` counts the lines read. Feature files and `features export`'s entity files.
+public struct CSVRecords {
+    let bytes: [UInt8]
+    public private(set) var offset: Int
+    public private(set) var line: Int
+
+    public init(bytes: [UInt8], offset: Int? = nil, line: Int = 1) {
+        self.bytes = bytes
+        self.offset = offset ?? (bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
+        self.line = line
+    }
+
+    /// The next record's cells, or nil at the end.
+    public mutating func next() -> [String]? {
         guard offset < bytes.count else { return nil }
         var cells: [String] = []
         var cell: [UInt8] = []
@@ -169,5 +189,11 @@ public struct FeatureFileReader {
         if cell.last == 13 { cell.removeLast() }
         cells.append(String(decoding: cell, as: UTF8.self))
         return cells
+    }
+
+    /// A cell as CSV writes it: quoted when it holds a comma, a quote or a line break.
+    public static func quoted(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -52,19 +52,11 @@ final class ControlRouter: @unchecked Sendable {
             // COLLECTION/NAME/ACTION, where COLLECTION may hold a slash itself.
             let parts = path.dropFirst(ControlPath.prefix.count).split(separator: "/").map(String.init)
             if parts.count >= 3, let action = lock.withLock({ actions[parts.dropLast(2).joined(separator: "/") + "/" + parts.last!] }) {
-                do {
-                    return (200, try await action(body, parts[parts.count - 2]))
-                } catch let error as ControlError {
-                    return (error.terminal ? 422 : 503, Self.error(error))
-                } catch let error as DecodingError {
-                    return (400, Self.error(ControlError(message: "bad request body: \(error)", terminal: true)))
-                } catch {
-                    return (503, Self.error(ControlError(message: "\(error)", terminal: false)))
-                }
+                return await Self.answer(badBody: "bad request body") { (200, try await action(body, parts[parts.count - 2])) }
             }
         }
         guard let (collection, name) = ControlCollection.parse(path), let entry = lock.withLock({ entries[collection] }) else { return nil }
-        do {
+        return await Self.answer(badBody: "bad \(collection.rawValue) configuration for '\(name)'") {
             switch method {
             case "PUT":
                 return (200, try await entry.put(body, name))
@@ -74,10 +66,18 @@ final class ControlRouter: @unchecked Sendable {
             default:
                 return (405, Self.error(ControlError(message: "\(collection.rawValue) take PUT or DELETE, not \(method)", terminal: true)))
             }
+        }
+    }
+
+    /// A call's answer, its errors as the control API's error bodies: a terminal error 422, a
+    /// body that does not decode 400, anything else 503 (another apply may pass).
+    static func answer(badBody: String, _ call: () async throws -> (Int, Data)) async -> (status: Int, body: Data) {
+        do {
+            return try await call()
         } catch let error as ControlError {
             return (error.terminal ? 422 : 503, Self.error(error))
         } catch let error as DecodingError {
-            return (400, Self.error(ControlError(message: "bad \(collection.rawValue) configuration for '\(name)': \(error)", terminal: true)))
+            return (400, Self.error(ControlError(message: "\(badBody): \(error)", terminal: true)))
         } catch {
             return (503, Self.error(ControlError(message: "\(error)", terminal: false)))
         }

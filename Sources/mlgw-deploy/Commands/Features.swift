@@ -236,7 +236,7 @@ extension Features {
                 Console.err("error: cannot read entity file '\(entities)'")
                 throw ExitCode(1)
             }
-            var reader = CSVTable(bytes: [UInt8](data))
+            var reader = CSVRecords(bytes: [UInt8](data))
             guard let header = reader.next() else {
                 Console.err("error: entity file '\(entities)' is empty: it starts with a header row")
                 throw ExitCode(1)
@@ -250,7 +250,7 @@ extension Features {
                 Console.err("error: \(error)")
                 throw ExitCode(1)
             }
-            let text = ([joined.header] + joined.rows).map { $0.map(CSVTable.quoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
+            let text = ([joined.header] + joined.rows).map { $0.map(CSVRecords.quoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
             if out == "-" { Console.out(text, terminator: "") } else {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: absolute(out)))
                 Console.err("wrote \(joined.rows.count) rows with \(joined.header.count - header.count) features to \(out)")
@@ -294,56 +294,12 @@ extension Features {
                 throw ExitCode(1)
             }
             if csv {
-                Console.out(([result.columns] + result.rows).map { $0.map(CSVTable.quoted).joined(separator: ",") }.joined(separator: "\n"))
+                Console.out(([result.columns] + result.rows).map { $0.map(CSVRecords.quoted).joined(separator: ",") }.joined(separator: "\n"))
             } else {
                 Console.table([result.columns] + result.rows)
                 Console.out("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
             }
         }
-    }
-}
-
-/// A CSV file's records (RFC 4180), for entity files.
-struct CSVTable {
-    let bytes: [UInt8]
-    var offset = 0
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
-    }
-
-    mutating func next() -> [String]? {
-        guard offset < bytes.count else { return nil }
-        var cells: [String] = [], cell: [UInt8] = [], quoted = false
-        while offset < bytes.count {
-            let b = bytes[offset]
-            offset += 1
-            if quoted {
-                if b == 34 {
-                    if offset < bytes.count && bytes[offset] == 34 { cell.append(34); offset += 1 } else { quoted = false }
-                } else { cell.append(b) }
-                continue
-            }
-            switch b {
-            case 44: cells.append(String(decoding: cell, as: UTF8.self)); cell.removeAll()
-            case 34 where cell.isEmpty: quoted = true
-            case 10:
-                if cell.last == 13 { cell.removeLast() }
-                cells.append(String(decoding: cell, as: UTF8.self))
-                return cells
-            default: cell.append(b)
-            }
-        }
-        if cell.last == 13 { cell.removeLast() }
-        cells.append(String(decoding: cell, as: UTF8.self))
-        return cells
-    }
-
-    /// A cell as CSV writes it: quoted when it holds a comma, a quote or a line break.
-    static func quoted(_ cell: String) -> String {
-        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 
