@@ -281,3 +281,19 @@ func get(_ store: FeatureStore, _ id: String) throws -> String? { try store.read
     try again.put(retyped)
     #expect(try again.status("customers")?.onlineRecords == 0)
 }
+
+@Test func aChunkIsCutAtTheEndsOfRowsWithTheLinesBeforeEachPart() {
+    var text = ""
+    for i in 0..<20_000 { text += i == 7_000 ? "\"a\nb\",1\n" : "r\(i),1\n" }
+    let bytes = Array(text.utf8)
+    let parts = FeatureStoreService.split(bytes, csv: true, into: 3)
+    #expect(parts.count == 3)
+    #expect(parts.first?.0.lowerBound == 0 && parts.last?.0.upperBound == bytes.count)
+    for (k, part) in parts.enumerated() {
+        // Every part starts a row, and counts the newlines before it.
+        if part.0.lowerBound > 0 { #expect(bytes[part.0.lowerBound - 1] == 10) }
+        #expect(part.1 == bytes[0..<part.0.lowerBound].filter { $0 == 10 }.count)
+        if k > 0 { #expect(parts[k - 1].0.upperBound == part.0.lowerBound) }
+    }
+    #expect(FeatureStoreService.split(Array("a\nb\n".utf8), csv: true, into: 2).count == 1)
+}

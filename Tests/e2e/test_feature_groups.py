@@ -318,6 +318,16 @@ def test_ingest_reports_bad_rows_by_line_and_stores_the_rest(mlgw, tmp_path, bac
     assert "loaded 1 rows (1 older than stored, offline only, 2 rejected)" in p.stdout
     c = client(mlgw, stack)
     assert values(c.get_record(FeatureGroupName="customers", RecordIdentifierValueAsString="j1")["Record"])["age"] == "30"
+    # A chunk is read in parts, one per core: lines are still the file's.
+    many = tmp_path / "many.csv"
+    with open(many, "w") as f:
+        f.write("customer_id,event_time,age\n")
+        for i in range(2, 50_002):
+            f.write(f"m{i},1893456000,{'x' if i in (15_000, 35_001) else i % 90}\n")
+    p = mlgw.run("ingest", stack, "customers", many, check=False)
+    assert p.returncode == 1, p.stderr
+    assert f"{many}:15000: column 'age': 'x' is not an Integral" in p.stderr and f"{many}:35001: column 'age'" in p.stderr
+    assert "loaded 49,998 rows (2 rejected)" in p.stdout
     bad_header = tmp_path / "bad.csv"
     bad_header.write_text("customer_id,event_time,colour\nx,1,red\n")
     p = mlgw.run("ingest", stack, "customers", bad_header, check=False)

@@ -185,18 +185,42 @@ final class FeatureStore: @unchecked Sendable {
     /// the offline store's queue always. Returns how many were older than what is stored.
     @discardableResult
     func write(_ records: [CheckedRecord], to g: FeatureGroupConfiguration, targets: Set<Store>? = nil, ttl: Double? = nil) throws -> Int {
+        try write(prepare(records, group: g, invoked: FeatureRecords.iso8601(clock())), to: g, targets: targets, ttl: ttl)
+    }
+
+    /// A checked record with the JSON the stores keep, built before the write (so that a chunk's
+    /// records can be prepared on several cores while the one writer works).
+    struct PreparedRecord: Sendable {
+        var identifier: String
+        var eventTime: Double
+        var record: String
+        var queueLine: [UInt8]
+    }
+
+    func prepare(_ records: [CheckedRecord], group g: FeatureGroupConfiguration, invoked: String) -> [PreparedRecord] {
+        records.map { r in
+            PreparedRecord(identifier: r.identifier, eventTime: r.eventTime, record: FeatureJSON.record(r.values),
+                           queueLine: g.offline ? OfflineQueue.line(group: g.name, eventTime: r.eventTime,
+                                                                    row: FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false)) : [])
+        }
+    }
+
+    @discardableResult
+    func write(_ records: [PreparedRecord], to g: FeatureGroupConfiguration, targets: Set<Store>? = nil, ttl: Double? = nil) throws -> Int {
         let online = g.online && (targets?.contains(.online) ?? true)
         let offline = g.offline && (targets?.contains(.offline) ?? true)
         let now = clock()
-        let invoked = FeatureRecords.iso8601(now)
-        if let shared = try database(g) {
-            return try write(records, to: g, shared: shared, online: online, offline: offline, ttl: ttl, invoked: invoked, now: now)
+        var lines: [UInt8] = []
+        if offline {
+            lines.reserveCapacity(records.reduce(0) { $0 + $1.queueLine.count })
+            for r in records { lines += r.queueLine }
         }
+        let shared = try database(g)
         // The offline rows are appended to the queue first; the online write commits after, and
         // takes them back if it fails.
-        let lines = offline ? offlineLines(records, group: g, invoked: invoked) : []
         let older = try queue.append(lines, rows: offline ? [g.name: records.count] : [:]) { () throws -> Int in
             guard online else { return 0 }
+            if let shared { return try shared.upsert(group: g.name, records.map { ($0.identifier, $0.eventTime, ttl, $0.record) }) }
             var older = 0
             try pool.write { db in
                 // One statement decides: a record not older than the stored one replaces it; an
@@ -207,33 +231,11 @@ final class FeatureStore: @unchecked Sendable {
                     WHERE excluded.event_time >= online.event_time
                     """)
                 for r in records {
-                    try upsert.execute(arguments: [g.name, r.identifier, r.eventTime, ttl, FeatureJSON.record(r.values)])
+                    try upsert.execute(arguments: [g.name, r.identifier, r.eventTime, ttl, r.record])
                     if db.changesCount == 0 { older += 1 }
                 }
             }
             return older
-        }
-        lock.withLock { lastWrites[g.name] = now }
-        return older
-    }
-
-    func offlineLines(_ records: [CheckedRecord], group g: FeatureGroupConfiguration, invoked: String) -> [UInt8] {
-        var lines: [UInt8] = []
-        lines.reserveCapacity(records.count * (g.features.count * 24 + 128))
-        for r in records {
-            lines += OfflineQueue.line(group: g.name, eventTime: r.eventTime, row: FeatureJSON.offlineRow(r.values, group: g, invoked: invoked, deleted: false))
-        }
-        return lines
-    }
-
-    /// With a PostgreSQL online store: the offline rows are queued here first, then the online
-    /// store is written; if that fails, the queued rows are taken back and the write fails.
-    func write(_ records: [CheckedRecord], to g: FeatureGroupConfiguration, shared: PostgresOnlineStore, online: Bool, offline: Bool,
-               ttl: Double?, invoked: String, now: Double) throws -> Int {
-        let lines = offline ? offlineLines(records, group: g, invoked: invoked) : []
-        let older = try queue.append(lines, rows: offline ? [g.name: records.count] : [:]) { () throws -> Int in
-            guard online else { return 0 }
-            return try shared.upsert(group: g.name, records.map { ($0.identifier, $0.eventTime, ttl, FeatureJSON.record($0.values)) })
         }
         lock.withLock { lastWrites[g.name] = now }
         return older

@@ -114,33 +114,73 @@ final class FeatureStoreService: EnvironmentService, @unchecked Sendable {
     }
 
     /// One chunk from `ingest`: rows that break the schema are rejected (with their line); the
-    /// others are stored in one transaction.
+    /// others are stored in one transaction. The chunk is read, checked and turned into the
+    /// stores' JSON in parts, one per core; the write that follows is one.
     func ingest(_ chunk: FeatureRowsChunk, into g: FeatureGroupConfiguration, store: FeatureStore) throws -> FeatureLoadResult {
         let started = Date()
-        var bytes: [UInt8] = []
-        var firstLine = chunk.firstLine
-        if chunk.csv {
-            guard let header = chunk.header else { throw ControlError(message: "a CSV chunk comes with its header", terminal: true) }
-            bytes = Array(header.utf8) + [10]
-            firstLine -= 1
-        }
-        bytes += chunk.text.utf8
-        var reader = FeatureFileReader(bytes: bytes, format: chunk.csv ? .csv : .jsonLines, group: g, firstLine: firstLine)
-        var result = FeatureLoadResult()
-        var checked: [CheckedRecord] = []
-        while let item = reader.next() {
-            switch item.result.flatMap({ FeatureRecords.check($0, against: g) }) {
-            case .success(let r): checked.append(r)
-            case .failure(let e):
-                result.rejected += 1
-                if result.errors.count < FeatureLoadResult.errorLimit { result.errors.append("\(chunk.file):\(item.line): \(Self.located(e))") }
+        let text = Array(chunk.text.utf8)
+        let parts = Self.split(text, csv: chunk.csv, into: max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)))
+        let invoked = FeatureRecords.iso8601(store.clock())
+        let results = NIOLockedValueBox([Int: (prepared: [FeatureStore.PreparedRecord], result: FeatureLoadResult, fileError: String?)]())
+        DispatchQueue.concurrentPerform(iterations: parts.count) { i in
+            let (range, firstLine) = parts[i]
+            var bytes: [UInt8] = []
+            var line = chunk.firstLine + firstLine
+            if chunk.csv {
+                bytes = Array((chunk.header ?? "").utf8) + [10]
+                line -= 1
             }
+            bytes += text[range]
+            var reader = FeatureFileReader(bytes: bytes, format: chunk.csv ? .csv : .jsonLines, group: g, firstLine: line)
+            var result = FeatureLoadResult()
+            var checked: [CheckedRecord] = []
+            while let item = reader.next() {
+                switch item.result.flatMap({ FeatureRecords.check($0, against: g) }) {
+                case .success(let r): checked.append(r)
+                case .failure(let e):
+                    result.rejected += 1
+                    if result.errors.count < FeatureLoadResult.errorLimit { result.errors.append("\(chunk.file):\(item.line): \(Self.located(e))") }
+                }
+            }
+            let prepared = store.prepare(checked, group: g, invoked: invoked)
+            results.withLockedValue { $0[i] = (prepared, result, reader.fileError) }
         }
-        if let problem = reader.fileError { throw ControlError(message: "\(chunk.file): \(problem)", terminal: true) }
-        result.older = try store.write(checked, to: g)
-        result.loaded = checked.count - result.older
+        var prepared: [FeatureStore.PreparedRecord] = []
+        var result = FeatureLoadResult()
+        for i in 0..<parts.count {
+            guard let part = results.withLockedValue({ $0[i] }) else { continue }
+            if let problem = part.fileError { throw ControlError(message: "\(chunk.file): \(problem)", terminal: true) }
+            prepared += part.prepared
+            result.add(part.result)
+        }
+        result.older = try store.write(prepared, to: g)
+        result.loaded = prepared.count - result.older
         result.seconds = Date().timeIntervalSince(started)
         return result
+    }
+
+    /// `bytes` cut into about `count` ranges at the ends of rows (a quoted CSV cell may hold a
+    /// newline), each with the number of lines before it.
+    static func split(_ bytes: [UInt8], csv: Bool, into count: Int) -> [(Range<Int>, Int)] {
+        guard count > 1, bytes.count > 64 * 1024 else { return [(0..<bytes.count, 0)] }
+        var cuts: [Int] = [0]
+        var quoted = false
+        var target = bytes.count / count
+        for (i, b) in bytes.enumerated() {
+            if csv && b == 34 { quoted.toggle() }
+            if b == 10 && !quoted && i + 1 >= target && cuts.count < count {
+                cuts.append(i + 1)
+                target += bytes.count / count
+            }
+        }
+        cuts.append(bytes.count)
+        var out: [(Range<Int>, Int)] = []
+        var lines = 0
+        for k in 0..<(cuts.count - 1) where cuts[k] < cuts[k + 1] {
+            out.append((cuts[k]..<cuts[k + 1], lines))
+            lines += bytes[cuts[k]..<cuts[k + 1]].reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        }
+        return out
     }
 
     /// `column 'x': ...`, as a row's message names its cell.
