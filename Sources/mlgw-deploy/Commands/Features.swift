@@ -45,21 +45,52 @@ struct Ingest: AsyncParsableCommand {
         let csv = path.hasSuffix(".csv")
         let bytes = [UInt8](data)
         var chunks = RowChunks(bytes: bytes, csv: csv)
-        var total = FeatureLoadResult()
         let progress = IngestProgress(totalBytes: bytes.count, file: file)
         let started = Date()
-        while let (firstLine, text) = chunks.next(rows: chunkRows).map({ ($0.0, $0.1) }) {
-            let chunk = FeatureRowsChunk(file: file, csv: csv, header: chunks.header, firstLine: firstLine, text: text)
-            do {
-                total.add(try await deployed.provider.ingest(chunk, into: g.name))
-            } catch {
-                progress.finish()
-                Console.err("error: \(error)\n  stored before it: \(total.summary)")
-                throw ExitCode(1)
-            }
-            progress.update(bytes: chunks.offset, rows: total.loaded + total.older + total.rejected, since: started)
+        // Two chunks in flight: the host reads and checks the next while it writes this one.
+        // Results are kept by chunk, so the first 20 errors are the file's first 20.
+        var results: [Int: FeatureLoadResult] = [:]
+        var failure: String?
+        let provider = deployed.provider, name = g.name
+        struct Answer: Sendable {
+            var firstLine: Int
+            var result: FeatureLoadResult?
+            var error: String?
         }
+        func chunk() -> FeatureRowsChunk? {
+            guard let next = chunks.next(rows: chunkRows) else { return nil }
+            return FeatureRowsChunk(file: file, csv: csv, header: chunks.header, firstLine: next.0, text: next.1)
+        }
+        @Sendable func send(_ c: FeatureRowsChunk) async -> Answer {
+            do { return Answer(firstLine: c.firstLine, result: try await provider.ingest(c, into: name)) } catch {
+                return Answer(firstLine: c.firstLine, error: "\(error)")
+            }
+        }
+        await withTaskGroup(of: Answer.self) { tasks in
+            var inFlight = 0
+            for _ in 0..<2 {
+                guard let c = chunk() else { break }
+                inFlight += 1
+                tasks.addTask { await send(c) }
+            }
+            while inFlight > 0, let answer = await tasks.next() {
+                inFlight -= 1
+                if let r = answer.result { results[answer.firstLine] = r } else { failure = failure ?? answer.error }
+                let done = results.values.reduce(0) { $0 + $1.loaded + $1.older + $1.rejected }
+                progress.update(bytes: chunks.offset, rows: done, since: started)
+                if failure == nil, let c = chunk() {
+                    inFlight += 1
+                    tasks.addTask { await send(c) }
+                }
+            }
+        }
+        var total = FeatureLoadResult()
+        for i in results.keys.sorted() { total.add(results[i]!) }
         progress.finish()
+        if let failure {
+            Console.err("error: \(failure)\n  stored before it: \(total.summary)")
+            throw ExitCode(1)
+        }
         total.seconds = Date().timeIntervalSince(started)
         for e in total.errors { Console.err(e) }
         if total.rejected > total.errors.count { Console.err("… and \(FeatureLoadResult.grouped(total.rejected - total.errors.count)) more rejected rows") }
