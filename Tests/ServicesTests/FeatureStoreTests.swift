@@ -126,11 +126,14 @@ func get(_ store: FeatureStore, _ id: String) throws -> String? { try store.read
         try store.putRecord("customers", record("a", "1700000000", [FeatureValue("age", "1")]), targets: nil, ttl: nil)
         try store.putRecord("customers", record("a", "1699999999", [FeatureValue("age", "2")]), targets: nil, ttl: nil)
         #expect(try get(store, "a")?.contains("\"age\",\"ValueAsString\":\"1\"") == true)
+        // As old as the stored record is "historic" too (SageMaker writes online only a greater event time).
+        try store.putRecord("customers", record("a", "1700000000", [FeatureValue("age", "3")]), targets: nil, ttl: nil)
+        #expect(try get(store, "a")?.contains("\"age\",\"ValueAsString\":\"1\"") == true)
         // PutRecord replaces the whole record: age is gone.
         try store.putRecord("customers", record("a", "1700000001", [FeatureValue("spend", "3.5")]), targets: nil, ttl: nil)
         let now = try #require(try get(store, "a"))
         #expect(!now.contains("age") && now.contains("3.5"))
-        #expect(try store.status("customers")?.offlineRows == 3)
+        #expect(try store.status("customers")?.offlineRows == 4)
         #expect(try store.status("customers")?.onlineRecords == 1)
     }
 }

@@ -181,7 +181,7 @@ final class FeatureStore: @unchecked Sendable {
     }
 
     /// Writes checked records in one transaction: each goes to the online store when its event
-    /// time is not older than the stored record's (PutRecord replaces the whole record), and to
+    /// time is newer than the stored record's (PutRecord replaces the whole record), and to
     /// the offline store's queue always. Returns how many were older than what is stored.
     @discardableResult
     func write(_ records: [CheckedRecord], to g: FeatureGroupConfiguration, targets: Set<Store>? = nil, ttl: Double? = nil) throws -> Int {
@@ -223,12 +223,13 @@ final class FeatureStore: @unchecked Sendable {
             if let shared { return try shared.upsert(group: g.name, records.map { ($0.identifier, $0.eventTime, ttl, $0.record) }) }
             var older = 0
             try pool.write { db in
-                // One statement decides: a record not older than the stored one replaces it; an
-                // older one changes no row, which is how it is counted.
+                // One statement decides: a record newer than the stored one replaces it; any
+                // other (older, or as old: SageMaker's "historic" record) changes no row, which is
+                // how it is counted.
                 let upsert = try db.cachedStatement(sql: """
                     INSERT INTO online (grp, id, event_time, ttl, deleted, record) VALUES (?, ?, ?, ?, 0, ?)
                     ON CONFLICT(grp, id) DO UPDATE SET event_time = excluded.event_time, ttl = excluded.ttl, deleted = 0, record = excluded.record
-                    WHERE excluded.event_time >= online.event_time
+                    WHERE excluded.event_time > online.event_time
                     """)
                 for r in records {
                     try upsert.execute(arguments: [g.name, r.identifier, r.eventTime, ttl, r.record])

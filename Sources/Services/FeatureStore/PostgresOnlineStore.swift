@@ -48,14 +48,14 @@ final class PostgresOnlineStore: @unchecked Sendable {
 
     // MARK: calls
 
-    /// Upserts in one statement: a record replaces the stored one unless it is older. Returns how
+    /// Upserts in one statement: a record replaces the stored one when it is newer. Returns how
     /// many were older (a record repeated within the batch counts as older but its newest).
     func upsert(group: String, _ records: [(id: String, eventTime: Double, ttl: Double?, record: String)]) throws -> Int {
         guard !records.isEmpty else { return 0 }
-        // One row per identifier (PostgreSQL's ON CONFLICT cannot touch a row twice): the newest, the later on a tie.
+        // One row per identifier (PostgreSQL's ON CONFLICT cannot touch a row twice): the newest, the first on a tie (a later record must be newer).
         var newest: [String: Int] = [:]
         for (i, r) in records.enumerated() {
-            if let j = newest[r.id], records[j].eventTime > r.eventTime { continue }
+            if let j = newest[r.id], records[j].eventTime >= r.eventTime { continue }
             newest[r.id] = i
         }
         let chosen = newest.values.sorted().map { records[$0] }
@@ -64,7 +64,7 @@ final class PostgresOnlineStore: @unchecked Sendable {
             INSERT INTO mlgw_feature_records (grp, id, event_time, ttl, deleted, record)
             SELECT \(group), u.id, u.t, NULLIF(u.ttl, -1), false, u.r FROM unnest(\(ids)::text[], \(times)::float8[], \(ttls)::float8[], \(bodies)::text[]) AS u(id, t, ttl, r)
             ON CONFLICT (grp, id) DO UPDATE SET event_time = excluded.event_time, ttl = excluded.ttl, deleted = false, record = excluded.record
-            WHERE excluded.event_time >= mlgw_feature_records.event_time
+            WHERE excluded.event_time > mlgw_feature_records.event_time
             """
         let written = try withConnection { c in c.query(query, logger: self.logger).map { $0.metadata.rows ?? 0 } }
         return records.count - written

@@ -11,7 +11,7 @@ struct Ingest: AsyncParsableCommand {
         abstract: "Load a CSV (with a header) or JSON-lines file into a feature group of the running environment.",
         discussion: """
         Rows are sent in chunks; the host stores each chunk's valid rows in one transaction, so a chunk is \
-        stored whole or not at all. A row whose event time is older than the stored record's goes to the \
+        stored whole or not at all. A row whose event time is not newer than the stored record's goes to the \
         offline store only (as PutRecord). Bad rows are reported as FILE:LINE: column 'x': ... (the first 20, \
         then a count). Exit codes: 0 every row stored, 1 some rows rejected or an error.
         """)
