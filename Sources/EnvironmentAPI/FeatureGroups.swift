@@ -172,6 +172,8 @@ public struct FeatureGroupStatus: Sendable, Equatable, Codable {
     public var configuration: FeatureGroupConfiguration
     /// Records in the online store, soft-deleted and expired ones included.
     public var onlineRecords: Int
+    /// Bytes of the online records' values as stored (the API's `Record` JSON).
+    public var onlineBytes: Int = 0
     /// Rows in the offline store, written or about to be.
     public var offlineRows: Int
     public var offlineBytes: Int
@@ -180,7 +182,9 @@ public struct FeatureGroupStatus: Sendable, Equatable, Codable {
     /// What the `load:` files gave at the last apply.
     public var load: FeatureLoadResult?
 
-    public init(configuration: FeatureGroupConfiguration, onlineRecords: Int, offlineRows: Int, offlineBytes: Int, lastWrite: Double?, load: FeatureLoadResult?) {
+    public init(configuration: FeatureGroupConfiguration, onlineRecords: Int, onlineBytes: Int = 0, offlineRows: Int, offlineBytes: Int,
+                lastWrite: Double?, load: FeatureLoadResult?) {
+        self.onlineBytes = onlineBytes
         self.configuration = configuration
         self.onlineRecords = onlineRecords
         self.offlineRows = offlineRows

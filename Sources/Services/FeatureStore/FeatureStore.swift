@@ -150,15 +150,18 @@ final class FeatureStore: @unchecked Sendable {
     func status(_ name: String) throws -> FeatureGroupStatus? {
         guard let c = group(name) else { return nil }
         let shared = try database(c)
-        var (online, published, bytes) = try pool.read { db -> (Int, Int, Int) in
-            let online = shared != nil ? 0 : try Int.fetchOne(db, sql: "SELECT count(*) FROM online WHERE grp = ?", arguments: [name]) ?? 0
+        var (online, onlineBytes, published, bytes) = try pool.read { db -> (Int, Int, Int, Int) in
+            var online = 0, onlineBytes = 0
+            if shared == nil, let r = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(length(record)), 0) FROM online WHERE grp = ?", arguments: [name]) {
+                (online, onlineBytes) = (r[0], r[1])
+            }
             let row = try Row.fetchOne(db, sql: "SELECT offline_rows, offline_bytes FROM groups WHERE name = ?", arguments: [name])
-            return (online, row?["offline_rows"] ?? 0, row?["offline_bytes"] ?? 0)
+            return (online, onlineBytes, row?["offline_rows"] ?? 0, row?["offline_bytes"] ?? 0)
         }
         let queued = queue.pendingRows(name)
-        if let shared { online = try shared.count(group: name) }
+        if let shared { (online, onlineBytes) = try shared.count(group: name) }
         let (load, last) = lock.withLock { (loads[name], lastWrites[name]) }
-        return FeatureGroupStatus(configuration: c.redacted, onlineRecords: online, offlineRows: published + queued, offlineBytes: bytes, lastWrite: last, load: load)
+        return FeatureGroupStatus(configuration: c.redacted, onlineRecords: online, onlineBytes: onlineBytes, offlineRows: published + queued, offlineBytes: bytes, lastWrite: last, load: load)
     }
 
     // MARK: writing

@@ -110,10 +110,11 @@ final class PostgresOnlineStore: @unchecked Sendable {
         try withConnection { c in c.query(query, logger: self.logger).map { _ in () } }
     }
 
-    func count(group: String) throws -> Int {
-        let query: PostgresQuery = "SELECT count(*)::int8 FROM mlgw_feature_records WHERE grp = \(group)"
+    /// How many records the group has, and the bytes of their values.
+    func count(group: String) throws -> (Int, Int) {
+        let query: PostgresQuery = "SELECT count(*)::int8, coalesce(sum(length(record)), 0)::int8 FROM mlgw_feature_records WHERE grp = \(group)"
         return try withConnection { c in
-            c.query(query, logger: self.logger).flatMapThrowing { result in try result.rows.first?.decode(Int.self) ?? 0 }
+            c.query(query, logger: self.logger).flatMapThrowing { result in try result.rows.first?.decode((Int, Int).self) ?? (0, 0) }
         }
     }
 

@@ -33,10 +33,11 @@ struct FeatureGroupHandler: KindHandler {
 
     func statusSections(in snapshot: EnvironmentSnapshot) -> [StatusSection] {
         guard !snapshot.featureGroups.isEmpty else { return [] }
-        var rows: [[String]] = [["FEATURE GROUP", "ONLINE RECORDS", "OFFLINE ROWS", "OFFLINE SIZE", "LAST WRITE", "LOAD"]]
+        var rows: [[String]] = [["FEATURE GROUP", "ONLINE RECORDS", "ONLINE SIZE", "OFFLINE ROWS", "OFFLINE SIZE", "LAST WRITE", "LOAD"]]
         for g in snapshot.featureGroups {
             let last = g.lastWrite.map { FeatureRecords.iso8601($0.rounded(.down)) } ?? "-"
             rows.append([g.configuration.name, g.configuration.online ? FeatureLoadResult.grouped(g.onlineRecords) : "(no online store)",
+                         g.configuration.online ? byteSize(g.onlineBytes) + (g.configuration.usesPostgres ? " (PostgreSQL)" : "") : "-",
                          g.configuration.offline ? FeatureLoadResult.grouped(g.offlineRows) : "(no offline store)",
                          byteSize(g.offlineBytes), last, g.load?.summary ?? "-"])
         }
