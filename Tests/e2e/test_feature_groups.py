@@ -421,3 +421,23 @@ def test_a_postgres_online_store_is_shared_and_its_url_stays_secret(mlgw, tmp_pa
     bad = POSTGRES.replace(POSTGRES.rsplit(":", 1)[1].split("/")[0], "1")
     p = mlgw.run("apply", stack, "--auto-approve", "--env", "third", env={"MLGW_FEATURES_DB": bad}, check=False)
     assert p.returncode == 1 and "the PostgreSQL online store postgres://mlgw@127.0.0.1:1/mlgw failed" in p.stderr and password not in p.stderr + p.stdout
+
+
+def test_pandas_and_duckdb_read_the_offline_store_as_documented(mlgw, tmp_path):
+    """The one-liners of docs/kinds/feature-groups.md, as written there."""
+    pd = pytest.importorskip("pandas")
+    duckdb = pytest.importorskip("duckdb")
+    stack = stack_file(tmp_path)
+    mlgw.run("apply", stack, "--auto-approve")
+    c = client(mlgw, stack)
+    c.put_record(FeatureGroupName="customers", Record=[{"FeatureName": "customer_id", "ValueAsString": "c0001"},
+                                                       {"FeatureName": "event_time", "ValueAsString": "1893456000"},
+                                                       {"FeatureName": "age", "ValueAsString": "39"}])
+    mlgw.run("features", "query", stack, "SELECT 1")  # flushes the queue, as any reader of the files may ask
+    folder = os.path.join(mlgw.state_dir, "features", "default", "data", "feature-store", "offline", "customers")
+    df = pd.concat(pd.read_json(f, lines=True) for f in glob.glob(f"{folder}/**/*.jsonl", recursive=True))
+    assert len(df) == 201 and {"customer_id", "age", "api_invocation_time", "write_time", "is_deleted"} <= set(df.columns)
+    assert sorted(df[df.customer_id == "c0001"].age.tolist()) == [38, 39]
+    rows = duckdb.sql(f"SELECT year, count(*) AS n, max(age) AS oldest FROM read_json_auto('{folder}/**/*.jsonl', hive_partitioning = true) "
+                      "GROUP BY year ORDER BY year").fetchall()
+    assert [(int(y), n) for y, n, _ in rows] == [(2026, 200), (2030, 1)] and rows[1][2] == 39
