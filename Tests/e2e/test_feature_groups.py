@@ -22,16 +22,29 @@ POSTGRES = os.environ.get("MLGW_TEST_POSTGRES_URL")
 ONLINE = {"store": None}
 
 
+def use_postgres(monkeypatch):
+    """The PostgreSQL server scripts/with-postgres started (scripts/test, and so CI, runs every test under it)."""
+    assert POSTGRES, "no PostgreSQL server: run the tests with scripts/test, or under scripts/with-postgres"
+    monkeypatch.setenv("MLGW_FEATURES_DB", POSTGRES)
+    subprocess.run(["psql", POSTGRES, "-q", "-c", "DROP TABLE IF EXISTS mlgw_feature_records"], capture_output=True, timeout=30)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request, monkeypatch):
-    """Runs a test once per online store; the PostgreSQL one needs scripts/with-postgres (CI runs the tests under it)."""
+    """Runs a test once per online store."""
     if request.param == "postgres":
-        if not POSTGRES:
-            pytest.skip("no PostgreSQL server: run under scripts/with-postgres")
-        monkeypatch.setenv("MLGW_FEATURES_DB", POSTGRES)
-        subprocess.run(["psql", POSTGRES, "-q", "-c", "DROP TABLE IF EXISTS mlgw_feature_records"], capture_output=True, timeout=30)
+        use_postgres(monkeypatch)
     ONLINE["store"] = request.param
     yield request.param
+    ONLINE["store"] = None
+
+
+@pytest.fixture
+def postgres(monkeypatch):
+    """A test of the PostgreSQL online store alone."""
+    use_postgres(monkeypatch)
+    ONLINE["store"] = "postgres"
+    yield
     ONLINE["store"] = None
 
 
@@ -396,9 +409,7 @@ def test_a_training_set_is_point_in_time_correct(mlgw, tmp_path, backend):
     assert q[1] == f"600,{deletes}"
 
 
-def test_a_postgres_online_store_is_shared_and_its_url_stays_secret(mlgw, tmp_path, backend):
-    if backend != "postgres":
-        pytest.skip("the shared online store is PostgreSQL's")
+def test_a_postgres_online_store_is_shared_and_its_url_stays_secret(mlgw, tmp_path, postgres):
     stack = stack_file(tmp_path)
     password = POSTGRES.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
     plan = mlgw.run("plan", stack).stdout
@@ -425,8 +436,8 @@ def test_a_postgres_online_store_is_shared_and_its_url_stays_secret(mlgw, tmp_pa
 
 def test_pandas_and_duckdb_read_the_offline_store_as_documented(mlgw, tmp_path):
     """The one-liners of docs/kinds/feature-groups.md, as written there."""
-    pd = pytest.importorskip("pandas")
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb  # scripts/test installs both
+    import pandas as pd
     stack = stack_file(tmp_path)
     mlgw.run("apply", stack, "--auto-approve")
     c = client(mlgw, stack)
