@@ -123,7 +123,7 @@ public struct FeatureFileReader {
     }
 
     /// A JSON value as the API's text: numbers as written, booleans as true/false.
-    static func text(_ v: Any) -> String {
+    public static func text(_ v: Any) -> String {
         if let s = v as? String { return s }
         if let n = v as? NSNumber {
             // JSON's true and false arrive as NSNumbers whose type is C's char.

@@ -30,15 +30,8 @@ public enum OfflineStore {
     /// A JSON value as the API's text (nil for null).
     static func text(_ v: Any?) -> String? {
         guard let v, !(v is NSNull) else { return nil }
-        if let s = v as? String { return s }
         if let list = v as? [Any] { return "[" + list.compactMap { text($0) }.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
-        if let n = v as? NSNumber {
-            if String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
-            let d = n.doubleValue
-            if d == d.rounded(), abs(d) < 1e15, String(cString: n.objCType) != "d" { return String(Int64(d)) }
-            return String(describing: n)
-        }
-        return "\(v)"
+        return FeatureFileReader.text(v)
     }
 
     /// Unix seconds of an event time or an entity row's time: Unix seconds, or ISO-8601 in UTC.
