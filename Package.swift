@@ -21,16 +21,19 @@ let package = Package(
     ],
     targets: [
         .target(name: "CShim"),
+        // Event patterns, schedule expressions and input transformers: what the bus matches and
+        // fires, and what validate checks.
+        .target(name: "Events"),
         .target(
             name: "Spec",
-            dependencies: ["EnvironmentAPI", .product(name: "Yams", package: "Yams")]
+            dependencies: ["EnvironmentAPI", "Events", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI"]),
         .target(name: "EnvironmentAPI"),
         .target(
             name: "Services",
             dependencies: [
-                "CShim", "EnvironmentAPI",
+                "CShim", "EnvironmentAPI", "Events",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -58,6 +61,8 @@ let package = Package(
         // Times predictors without HTTP, for Benchmarks/xgboost_vs_python.py.
         .executableTarget(name: "mlgw-bench", dependencies: ["Services"], path: "Benchmarks/mlgw-bench"),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "EnvironmentAPI"]),
+        // The conformance cases recorded against AWS are read from ../shared/reference at test time.
+        .testTarget(name: "EventsTests", dependencies: ["Events"], exclude: ["Conformance"]),
         // Golden files are found through #filePath, so MLGW_RECORD=1 can rewrite them in place.
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Spec", "EnvironmentAPI"], exclude: ["Fixtures"]),
         // Across layers: every kind is registered in each (Spec, Providers, the host's services),
