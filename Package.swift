@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "mlgw-deploy",
             dependencies: [
-                "Spec", "Reconciler", "Providers", "Services",
+                "Spec", "Reconciler", "Providers", "Services", "Events",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

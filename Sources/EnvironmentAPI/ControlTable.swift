@@ -5,6 +5,7 @@
 public enum ControlCollection: String, Sendable, Codable, CaseIterable, Comparable {
     case models
     case featureGroups = "feature-groups"
+    case eventRules = "event-rules"
     case endpoints
     case functions
     case stages = "gateway/stages"
@@ -36,6 +37,12 @@ public enum ControlPath {
     public static let health = "/_control/health"
     public static let snapshot = "/_control/snapshot"
     public static let shutdown = "/_control/shutdown"
+    /// GET: the environment's clock; POST `clock/advance` moves it forward.
+    public static let clock = "/_control/clock"
+    public static let clockAdvance = "/_control/clock/advance"
+    /// POST: one event onto the bus (`events put`); POST `events/recent` follows it.
+    public static let eventsPut = "/_control/events/put"
+    public static let eventsRecent = "/_control/events/recent"
 }
 
 /// A configuration the host converges to when it receives it (PUT is idempotent and

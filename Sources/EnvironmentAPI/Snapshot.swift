@@ -13,6 +13,9 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     public var apiKeys: [APIKeyConfiguration] = []
     public var usagePlans: [UsagePlanConfiguration] = []
     public var routes: [RouteMetricsSummary] = []
+    public var eventRules: [EventRuleStatus] = []
+    /// The environment's clock (nil from a host without an event bus).
+    public var clock: ClockStatus?
 
     public init(pid: Int32, awsPort: Int, gatewayPort: Int? = nil, startedAt: Double) {
         self.pid = pid
@@ -22,7 +25,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes
+        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes, eventRules, clock
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,6 +42,8 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
         apiKeys = try c.decodeIfPresent([APIKeyConfiguration].self, forKey: .apiKeys) ?? []
         usagePlans = try c.decodeIfPresent([UsagePlanConfiguration].self, forKey: .usagePlans) ?? []
         routes = try c.decodeIfPresent([RouteMetricsSummary].self, forKey: .routes) ?? []
+        eventRules = try c.decodeIfPresent([EventRuleStatus].self, forKey: .eventRules) ?? []
+        clock = try c.decodeIfPresent(ClockStatus.self, forKey: .clock)
     }
 }
 

@@ -8,9 +8,10 @@ public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Com
     case stage = "stages"
     case apiKey = "api_keys"
     case usagePlan = "usage_plans"
+    case eventRule = "event_rules"
 
     /// Sections a stack may one day hold that this version does not build yet; `validate` rejects them.
-    public static let notYetSupported = ["monitors", "scaling_policies", "event_rules"]
+    public static let notYetSupported = ["monitors", "scaling_policies"]
 
     public static func < (a: ResourceKind, b: ResourceKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

@@ -68,6 +68,26 @@ public struct LocalProvider: Provider {
                                     timeout: 120, as: ControlAcknowledgement.self)
     }
 
+    /// The environment's clock; `advance` moves it forward and returns once the schedule firings
+    /// in between have been delivered (or wait for a retry).
+    public func clock() async throws -> ClockStatus {
+        try await client().call("GET", ControlPath.clock, timeout: 10, as: ClockStatus.self)
+    }
+
+    public func advanceClock(by seconds: Double) async throws -> ClockStatus {
+        try await client().call("POST", ControlPath.clockAdvance, body: ClockAdvance(seconds: seconds), timeout: 120, as: ClockStatus.self)
+    }
+
+    /// One event onto the environment's bus.
+    public func putEvent(_ entry: EventEntry) async throws -> PutEventResult {
+        try await client().call("POST", ControlPath.eventsPut, body: entry, timeout: 10, as: PutEventResult.self)
+    }
+
+    /// The bus's events after `after`.
+    public func recentEvents(after: UInt64) async throws -> RecentEvents {
+        try await client().call("POST", ControlPath.eventsRecent, body: RecentEventsRequest(after: after), timeout: 10, as: RecentEvents.self)
+    }
+
     /// What each kind adds to `status`: process rows, then sections.
     public static func status(of snapshot: EnvironmentSnapshot, now: Double) -> (rows: [[String]], sections: [StatusSection]) {
         (AnyKindHandler.all.flatMap { $0.processRows(snapshot, now) }, AnyKindHandler.all.flatMap { $0.statusSections(snapshot) })

@@ -537,8 +537,12 @@ actor EndpointService: EnvironmentService {
         return progressing
     }
 
-    /// Appends an event to `events.jsonl` in the environment folder.
+    /// Told of every rollout event (the host puts them on the event bus); set before the host runs.
+    nonisolated(unsafe) var onEvent: (@Sendable (_ type: String, _ endpoint: String, _ variant: String, _ detail: String) -> Void)?
+
+    /// Appends an event to `events.jsonl` in the environment folder, and hands it to the bus.
     func recordEvent(_ type: String, endpoint: String, variant: String, detail: String) {
+        onEvent?(type, endpoint, variant, detail)
         struct Event: Encodable { var time, type, endpoint, variant, detail: String }
         guard var line = try? JSONEncoder().encode(Event(time: stamp(), type: type, endpoint: endpoint, variant: variant, detail: detail)) else { return }
         line.append(UInt8(ascii: "\n"))

@@ -34,10 +34,12 @@ final class FrontDoorServices: Sendable {
     let functions: FunctionService
     let gateway: GatewayState
     let features: FeatureStoreService?
+    let events: EventBusService?
 
     init(table: RouteTable, metrics: MetricsRegistry, requestIDs: RequestIDs, shadowLane: ShadowLane, functions: FunctionService, gateway: GatewayState,
-         features: FeatureStoreService? = nil) {
+         features: FeatureStoreService? = nil, events: EventBusService? = nil) {
         self.features = features
+        self.events = events
         self.table = table
         self.metrics = metrics
         self.requestIDs = requestIDs

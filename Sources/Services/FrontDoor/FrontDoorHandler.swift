@@ -55,6 +55,8 @@ final class FrontDoorHandler: ChannelInboundHandler, EndpointForwarding {
             lambdaInvoke(context, head, path: path, requestID: requestID)
         case .featureStore:
             featureStore(context, head, path: path, requestID: requestID)
+        case .json("AWSEvents", let operation) where services.events != nil:
+            events(context, head, operation: operation, requestID: requestID)
         case .json(let service, let operation):
             awsError(context, status: .badRequest, type: "UnknownOperationException",
                      message: "This environment does not serve \(service).\(operation).", requestID: requestID, keepAlive: head.isKeepAlive)

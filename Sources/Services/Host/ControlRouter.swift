@@ -15,6 +15,10 @@ final class ControlRouter: @unchecked Sendable {
     private var entries: [ControlCollection: Entry] = [:]
     /// `POST /_control/COLLECTION/NAME/ACTION`, by collection and action.
     private var actions: [String: @Sendable (Data, String) async throws -> Data] = [:]
+    /// Calls on the environment as a whole (`POST /_control/clock/advance`), by method and path.
+    private var calls: [String: @Sendable (Data) async throws -> Data] = [:]
+    /// Told of every resource a PUT converged or a DELETE removed (the bus turns them into events).
+    private var changed: (@Sendable (ControlCollection, String, _ deleted: Bool) -> Void)?
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -28,8 +32,13 @@ final class ControlRouter: @unchecked Sendable {
             var configuration = try JSONDecoder().decode(C.self, from: body)
             // The path names the resource; the body cannot put it somewhere else.
             configuration.name = name
-            return try Self.encoder.encode(try await put(configuration))
-        }, delete: delete)
+            let status = try Self.encoder.encode(try await put(configuration))
+            self.lock.withLock { self.changed }?(C.collection, name, false)
+            return status
+        }, delete: { name in
+            await delete(name)
+            self.lock.withLock { self.changed }?(C.collection, name, true)
+        })
         lock.withLock { entries[C.collection] = entry }
     }
 
@@ -43,11 +52,29 @@ final class ControlRouter: @unchecked Sendable {
         }
     }
 
+    /// A call on the environment as a whole: `handle` gets the request body and answers JSON.
+    func onCall<Request: Decodable, Response: Encodable>(_ method: String, _ path: String, _ request: Request.Type,
+                                                        _ handle: @escaping @Sendable (Request) async throws -> Response) {
+        lock.withLock {
+            calls[method + " " + path] = { body in
+                let decoded = try JSONDecoder().decode(Request.self, from: body.isEmpty ? Data("{}".utf8) : body)
+                return try Self.encoder.encode(try await handle(decoded))
+            }
+        }
+    }
+
+    func onChange(_ body: @escaping @Sendable (ControlCollection, String, _ deleted: Bool) -> Void) {
+        lock.withLock { changed = body }
+    }
+
     /// The collections some service registered.
     var collections: Set<ControlCollection> { lock.withLock { Set(entries.keys) } }
 
     /// PUT or DELETE of `/_control/COLLECTION/NAME`; nil when no registered collection matches.
     func handle(method: String, path: String, body: Data) async -> (status: Int, body: Data)? {
+        if let call = lock.withLock({ calls[method + " " + path] }) {
+            return await Self.answer(badBody: "bad request body") { (200, try await call(body)) }
+        }
         if method == "POST", path.hasPrefix(ControlPath.prefix) {
             // COLLECTION/NAME/ACTION, where COLLECTION may hold a slash itself.
             let parts = path.dropFirst(ControlPath.prefix.count).split(separator: "/").map(String.init)

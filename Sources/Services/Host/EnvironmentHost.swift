@@ -35,9 +35,17 @@ public struct EnvironmentHost {
         let functions = FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor)
         let gateway = GatewayState(directory: directory, clock: clock)
         let features = try FeatureStoreService(directory: directory, clock: clock)
+        let events = EventBusService(directory: directory, clock: clock, functions: functions, supervisor: supervisor)
+        // Rollout steps, completions, halts and rollbacks are events on the bus (source mlgw.endpoint).
+        endpoints.onEvent = { [weak events] type, endpoint, variant, detail in
+            events?.emit(source: "mlgw.endpoint", detailType: EventBusService.rolloutDetailType(type),
+                         detail: .object([.init("endpoint", .string(endpoint)), .init("variant", .string(variant)), .init("event", .string(type)),
+                                          .init("note", .string(detail))]),
+                         resources: ["arn:aws:sagemaker:\(AWSIdentity.region):\(AWSIdentity.account):endpoint/\(endpoint)"])
+        }
         // The order services are looked at, and stopped in reverse: the gateway first, the
         // models it all depends on last.
-        let services: [any EnvironmentService] = [models, features, endpoints, functions, gateway]
+        let services: [any EnvironmentService] = [models, features, endpoints, functions, events, gateway]
         let router = ControlRouter()
         for service in services { service.register(on: router) }
 
@@ -46,7 +54,7 @@ public struct EnvironmentHost {
         let poolsByLoop = pools
         let frontDoor = FrontDoorServices(table: table, metrics: metrics, requestIDs: RequestIDs(),
                                           shadowLane: ShadowLane(loop: MultiThreadedEventLoopGroup(numberOfThreads: 1).next()),
-                                          functions: functions, gateway: gateway, features: features)
+                                          functions: functions, gateway: gateway, features: features, events: events)
         let front = try Self.listen(group: group, port: port, what: "the AWS URL (local.port)") { channel in
             FrontDoorHandler(services: frontDoor, pool: poolsByLoop[ObjectIdentifier(channel.eventLoop)]!)
         }
@@ -56,6 +64,7 @@ public struct EnvironmentHost {
         }
         let gatewayPort = gatewayListener.localAddress?.port ?? self.gatewayPort
         functions.setAWSPort(awsPort)
+        events.setAWSPort(awsPort)
         _ = ChildReaper(children: spawner.children)
 
         let infoPath = directory + "/" + EnvironmentInfo.fileName

@@ -50,6 +50,15 @@ actor Supervisor {
         }
     }
 
+    /// Every service wants a look (the environment's clock moved).
+    nonisolated func wakeAll() {
+        Task { await self.markAllDue() }
+    }
+
+    private func markAllDue() {
+        for s in services { markDue(ObjectIdentifier(s)) }
+    }
+
     /// A service wants a look soon (its state changed).
     nonisolated func wake(_ service: any EnvironmentService) {
         let id = ObjectIdentifier(service)

@@ -91,6 +91,7 @@ extension ResourceKind {
         case .stage: return Stage.self
         case .apiKey: return APIKey.self
         case .usagePlan: return UsagePlan.self
+        case .eventRule: return EventRule.self
         }
     }
 
