@@ -4,6 +4,8 @@
 public enum TargetInput: Sendable, Equatable {
     case event
     case constant(JSONValue)
+    /// A body sent exactly as written (a CSV row for an endpoint).
+    case text(String)
     case path(JSONPath)
     case transformer(paths: [String: JSONPath], template: String)
 
@@ -12,6 +14,7 @@ public enum TargetInput: Sendable, Equatable {
         switch self {
         case .event: return event.text
         case .constant(let v): return v.text
+        case .text(let s): return s
         case .path(let p): return p.select(in: event)?.text ?? ""
         case .transformer(let paths, let template):
             return TargetInput.fill(template) { name in

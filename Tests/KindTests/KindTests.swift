@@ -68,6 +68,20 @@ gateway:
     standard: {throttle: {rate: 10}, quota: {limit: 1000, period: week}, routes: {"v1 POST /score/{variant}": {throttle: {rate: 1}}}}
   api_keys:
     ci: {value: "${var.key}", usage_plan: standard}
+event_rules:
+  nightly:
+    schedule: cron(0 20 ? * MON-FRI *)
+    timezone: Europe/Berlin
+    state: disabled
+    targets:
+      - {function: score, input: {mode: report}, retry: {maximum_attempts: 3, maximum_event_age: 1h}}
+      - {endpoint: weighted, content_type: text/csv, input: "1,2"}
+  on-drift:
+    pattern: {source: [mlgw.monitor], detail: {drift: [{numeric: [">", 0.2]}], $or: [{a: [1]}, {b: [{prefix: x}]}]}}
+    targets:
+      - {log: true, input_transformer: {paths: {d: $.detail.drift}, template: "drift <d>"}}
+      - {url: "http://127.0.0.1:9/hook", input_path: $.detail, timeout: 2s, dead_letter: dlq.jsonl}
+      - {command: [python3, on_drift.py]}
 """
 
 func loadEveryKind() throws -> Stack {
@@ -109,6 +123,8 @@ func loadEveryKind() throws -> Stack {
         FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor),
         GatewayState(directory: directory),
         try FeatureStoreService(directory: directory, clock: EnvironmentClock()),
+        EventBusService(directory: directory, clock: EnvironmentClock(),
+                        functions: FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor), supervisor: supervisor),
     ]
     let router = ControlRouter()
     for s in services { s.register(on: router) }
@@ -133,6 +149,7 @@ func snapshot(running stack: Stack) -> EnvironmentSnapshot {
         if let c = r.configuration(as: StageConfiguration.self) { s.stages.append(c) }
         if let c = r.configuration(as: APIKeyConfiguration.self) { s.apiKeys.append(c) }
         if let c = r.configuration(as: UsagePlanConfiguration.self) { s.usagePlans.append(c) }
+        if let c = r.configuration(as: EventRuleConfiguration.self) { s.eventRules.append(EventRuleStatus(configuration: c, arn: "")) }
     }
     return s
 }

@@ -19,8 +19,8 @@ let validationCases: [ValidationCase] = [
     ValidationCase(name: "kinds not built yet are rejected", yaml: """
         stack: demo
         monitors: {}
-        event_rules: {}
-        """, expected: ["2:1: resource kind 'monitors' is not supported", "3:1: resource kind 'event_rules' is not supported"]),
+        scaling_policies: {}
+        """, expected: ["2:1: resource kind 'monitors' is not supported", "3:1: resource kind 'scaling_policies' is not supported"]),
     ValidationCase(name: "unknown variant key suggests", yaml: validHeader + """
         endpoints:
           e:

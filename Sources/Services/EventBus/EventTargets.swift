@@ -10,7 +10,10 @@ enum EventTargets {
     static func input(of t: EventTargetConfiguration) -> TargetInput {
         switch t.input {
         case .event: return .event
-        case .constant: return .constant((try? JSONParser.parse(t.inputText ?? "null")) ?? .null)
+        case .constant:
+            // A mapping or list was written as JSON text; a string is sent as it is.
+            guard let text = t.inputText else { return .constant(.null) }
+            return (try? JSONParser.parse(text)).map { .constant($0) } ?? .text(text)
         case .path: return JSONPath(t.inputText ?? "$").map { .path($0) } ?? .event
         case .transformer:
             var paths: [String: JSONPath] = [:]

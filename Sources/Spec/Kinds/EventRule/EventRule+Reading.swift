@@ -235,9 +235,9 @@ extension EventRule {
             case "input":
                 var locations: [[String]: Node] = [:]
                 if case .scalar(let s) = i.value, s.style != .plain {
-                    // A string is sent as it is (a JSON string), as EventBridge's Input holds JSON text.
+                    // A quoted string is sent as it is: a CSV row for an endpoint, or JSON text.
                     t.input = .constant
-                    t.inputText = JSONValue.string(s.string).text
+                    t.inputText = s.string
                 } else if let json = patternJSON(i.value, path: [], locations: &locations, of: subject, reader: &reader) {
                     t.input = .constant
                     t.inputText = json.text
