@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT
+from conftest import wait_for, ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "examples", "keys"))
 from mint_token import ISSUER, AUDIENCE, mint  # noqa: E402
@@ -241,7 +241,18 @@ def test_function_routes_proxy_events_and_failures(mlgw, keys, tmp_path):
 
     # Both workers busy with slow calls: the function is at its limit, and the gateway says so.
     # (The call the gateway gave up on above still runs in its worker, as on AWS: let it end.)
-    time.sleep(1.6)
+    # Two warm, idle workers first, so that no call of the burst waits for a worker to start (a
+    # cold start on a loaded machine outlasted the route's 500 ms timeout).
+    def app_workers():
+        f = next(f for f in mlgw.status(stack)["host"]["functions"] if f["name"] == "app")
+        return [w["state"] for w in f["workers"]]
+    wait_for(lambda: app_workers() and all(s == "idle" for s in app_workers()), timeout=10, what="the timed-out call to end")
+    warm = [threading.Thread(target=lambda: call(gw + "/v2/slow", body=b'{"sleep": 0.1}')) for _ in range(2)]
+    for th in warm:
+        th.start()
+    for th in warm:
+        th.join()
+    wait_for(lambda: app_workers().count("idle") == 2, timeout=10, what="two idle workers")
     results = []
     threads = [threading.Thread(target=lambda: results.append(call(gw + "/v2/slow", body=b'{"sleep": 0.4}')[0])) for _ in range(3)]
     for th in threads:
