@@ -60,6 +60,8 @@ let package = Package(
         ),
         // Times predictors without HTTP, for Benchmarks/xgboost_vs_python.py.
         .executableTarget(name: "mlgw-bench", dependencies: ["Services"], path: "Benchmarks/mlgw-bench"),
+        // Times the event-pattern matcher against a loop over rules, for Benchmarks/event_rules.sh.
+        .executableTarget(name: "mlgw-bench-events", dependencies: ["Events"], path: "Benchmarks/events-bench"),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "EnvironmentAPI"]),
         // The conformance cases recorded against AWS are read from ../shared/reference at test time.
         .testTarget(name: "EventsTests", dependencies: ["Events"], exclude: ["Conformance"]),

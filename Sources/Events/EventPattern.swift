@@ -22,6 +22,9 @@ public struct FieldCondition: Sendable, Hashable {
 
     /// Whether the condition can hold with the field absent (`exists: false` among its matchers).
     public var acceptsAbsence: Bool { matchers.contains(.exists(false)) }
+
+    /// Whether every matcher is an exact value (found by hashing).
+    public var isExactOnly: Bool { matchers.allSatisfy { if case .exact = $0 { return true } else { return false } } }
 }
 
 /// A leaf value of an event, typed as JSON types it: exact matching is type-sensitive ("300" is
@@ -94,8 +97,15 @@ extension EventPattern {
         guard !members.isEmpty else { throw EventPatternError(reason: "Empty objects are not allowed", path: []) }
         var compiler = PatternCompiler()
         let clauses = try compiler.clauses(of: members, prefix: "", path: [])
+        // Exact values first: they are hash lookups in the machine and the most selective, so a
+        // clause's operators that must be tried one by one are only reached by events that got
+        // that far. Conditions that accept an absent field last.
         let ordered = clauses.map { clause in
-            clause.sorted { a, b in a.acceptsAbsence != b.acceptsAbsence ? !a.acceptsAbsence : a.path < b.path }
+            clause.sorted { a, b in
+                if a.acceptsAbsence != b.acceptsAbsence { return !a.acceptsAbsence }
+                if a.isExactOnly != b.isExactOnly { return a.isExactOnly }
+                return a.path < b.path
+            }
         }
         return EventPattern(json: json, clauses: ordered)
     }

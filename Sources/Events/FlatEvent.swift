@@ -6,6 +6,11 @@ public struct FlatEvent: Sendable {
         public var value: ExactValue
         /// (array, element) for each array on the way to the value, outermost first.
         public var positions: [ArrayPosition]
+
+        public init(value: ExactValue, positions: [ArrayPosition]) {
+            self.value = value
+            self.positions = positions
+        }
     }
 
     public struct ArrayPosition: Sendable, Hashable {
@@ -113,9 +118,11 @@ extension ValueMatcher {
 extension EventPattern {
     /// Whether `event` matches, judged clause by clause (the reference the compiled matcher is
     /// tested against, and the loop-over-rules baseline of the benchmark).
-    public func matches(_ event: JSONValue) -> Bool {
-        let flat = FlatEvent(event)
-        return clauses.contains { PatternEvaluation.clause($0[...], flat, Assignment()) }
+    public func matches(_ event: JSONValue) -> Bool { matches(FlatEvent(event)) }
+
+    /// The same on an event already flattened (a loop over rules flattens once).
+    public func matches(_ flat: FlatEvent) -> Bool {
+        clauses.contains { PatternEvaluation.clause($0[...], flat, Assignment()) }
     }
 }
 

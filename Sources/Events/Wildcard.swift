@@ -7,6 +7,8 @@ public struct Wildcard: Sendable, Hashable {
     public let leadingStar: Bool
     public let trailingStar: Bool
     public let text: String
+    /// The segments as UTF-8, compiled once.
+    let bytes: [[UInt8]]
 
     /// How many positions of a pattern a match may be trying at once before the pattern is "too
     /// complex": a pattern like `*:*:*:*:*:x/*` keeps one live position per star for input made
@@ -43,6 +45,7 @@ public struct Wildcard: Sendable, Hashable {
         }
         if !trail { segments.append(current) }
         self.segments = segments
+        bytes = segments.map { Array($0.utf8) }
         leadingStar = lead
         trailingStar = trail
         if Wildcard.livePositions(segments: segments, leadingStar: lead) > Wildcard.maxLivePositions {
@@ -67,7 +70,7 @@ public struct Wildcard: Sendable, Hashable {
     public func matches(_ s: String) -> Bool {
         if segments.isEmpty { return leadingStar || s.isEmpty }
         let u = Array(s.utf8)
-        var parts = segments.map { Array($0.utf8) }[...]
+        var parts = bytes[...]
         var at = 0
         var end = u.count
         if !leadingStar {
