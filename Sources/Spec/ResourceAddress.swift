@@ -1,3 +1,5 @@
+import Events
+
 /// The kinds of resource a stack can declare. The raw value is the stack section's key.
 public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case model = "models"
@@ -77,21 +79,10 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
     /// A string as a JSON string literal: quotes, backslashes and control characters escaped,
     /// so `"{\"status\":\"ok\"}"` reads back as what the stack holds.
     public static func quoted(_ s: String) -> String {
-        var out = "\""
+        var out = ""
         out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONValue.writeString(s, into: &out)
+        return out
     }
 
     public init(from decoder: any Decoder) throws {

@@ -207,3 +207,25 @@ def test_a_kill_of_the_host_loses_no_accepted_event(mlgw, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_environment_puts_its_own_events_on_the_bus(mlgw, tmp_path):
+    (tmp_path / "boom.py").write_text("def handler(event, context):\n    raise ValueError('boom ' + str(event['n']))\n")
+    rules = ("  on-failure:\n    pattern: {source: [lambda], detail-type: [Lambda Function Invocation Result - Failure]}\n"
+             "    target:\n      log: true\n      input_transformer:\n"
+             "        paths: {fn: $.requestContext.functionArn, n: $.detail.requestPayload.n}\n"
+             "        template: 'async failure <n>'\n")
+    path, _ = write_stack(tmp_path, rules, functions=False)
+    text = open(path).read().replace("event_rules:", "functions:\n  boom:\n    runtime: python3\n    handler: boom.handler\n"
+                                     "    async: {max_retries: 0}\nevent_rules:")
+    open(path, "w").write(text)
+    mlgw.run("apply", path, "--auto-approve")
+    # Every applied resource is an mlgw.deploy event.
+    tail = mlgw.run("events", "tail", path, "--from-start", "--pattern", '{"source": ["mlgw.deploy"], "detail": {"name": ["boom"]}}',
+                    "--count", "1", "--timeout", "10").stdout
+    assert json.loads(tail.splitlines()[0])["detail"] == {"collection": "functions", "name": "boom"}
+    url = mlgw.output(path, "aws_endpoint_url")
+    lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    lam.invoke(FunctionName="boom", InvocationType="Event", Payload=json.dumps({"n": 7}))
+    log = os.path.join(mlgw.state_dir, "events-test", "default", "logs", "environment.log")
+    wait_for(lambda: "event rule on-failure: async failure 7" in open(log).read(), timeout=20, what="Lambda's on-failure event")

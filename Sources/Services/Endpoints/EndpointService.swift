@@ -415,6 +415,7 @@ actor EndpointService: EnvironmentService {
         switch instance.lifecycle.processExited() {
         case .restart(let delay):
             log("endpoint \(instance.endpoint): instance \(instance.id) (pid \(pid)) \(instance.lastExit!); restart #\(instance.lifecycle.restarts) in \(delay)s")
+            onEvent?("InstanceExited", instance.endpoint, instance.variant, "instance \(instance.id) \(instance.lastExit!); restart #\(instance.lifecycle.restarts) in \(delay)s")
             if wasRouted { publish(instance.endpoint) }
             instance.restartAt = clock.now().addingTimeInterval(delay)
             supervisor.wake(self)
@@ -433,6 +434,7 @@ actor EndpointService: EnvironmentService {
             try await launch(instance, timeout: entry.config.healthTimeout)
             publish(instance.endpoint)
             log("endpoint \(instance.endpoint): instance \(instance.id) restarted (pid \(instance.pid), port \(instance.port))")
+            onEvent?("InstanceRestarted", instance.endpoint, instance.variant, "instance \(instance.id) restarted")
         } catch {
             log("endpoint \(instance.endpoint): restart of \(instance.id) failed: \(error)")
             if byPID[instance.pid] === instance {
@@ -537,7 +539,8 @@ actor EndpointService: EnvironmentService {
         return progressing
     }
 
-    /// Told of every rollout event (the host puts them on the event bus); set before the host runs.
+    /// Told of every rollout event and instance exit and restart (the host puts them on the event
+    /// bus); set before the host runs.
     nonisolated(unsafe) var onEvent: (@Sendable (_ type: String, _ endpoint: String, _ variant: String, _ detail: String) -> Void)?
 
     /// Appends an event to `events.jsonl` in the environment folder, and hands it to the bus.

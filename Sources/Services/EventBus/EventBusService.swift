@@ -98,6 +98,7 @@ final class EventBusService: EnvironmentService, @unchecked Sendable {
             guard let self, collection != .eventRules || !deleted else { return }
             self.emit(source: "mlgw.deploy", detailType: deleted ? "Resource Deleted" : "Resource Applied",
                       detail: .object([.init("collection", .string(collection.rawValue)), .init("name", .string(name))]))
+            if collection == .endpoints { self.emit(Self.endpointStateChange(name, status: deleted ? "DELETING" : "IN_SERVICE", at: self.clock.now())) }
         }
     }
 
@@ -221,6 +222,30 @@ final class EventBusService: EnvironmentService, @unchecked Sendable {
             .init("source", .string(source)), .init("account", .string(AWSIdentity.account)),
             .init("time", .string(ScheduleExpression.iso8601(Int64(time.rounded(.down))))), .init("region", .string(AWSIdentity.region)),
             .init("resources", .array(resources.map { .string($0) })), .init("detail", detail),
+        ])
+    }
+
+    /// SageMaker's "SageMaker Endpoint State Change" event, as EventBridge delivers it.
+    static func endpointStateChange(_ name: String, status: String, at time: Date) -> (String, String, JSONValue, [String]) {
+        let arn = "arn:aws:sagemaker:\(AWSIdentity.region):\(AWSIdentity.account):endpoint/\(name)"
+        let millis = JSONValue.number(Double(Int64(time.timeIntervalSince1970 * 1000)))
+        return ("aws.sagemaker", "SageMaker Endpoint State Change",
+                .object([.init("EndpointName", .string(name)), .init("EndpointArn", .string(arn)), .init("EndpointStatus", .string(status)),
+                         .init("LastModifiedTime", millis), .init("Tags", .object([]))]), [arn])
+    }
+
+    func emit(_ e: (String, String, JSONValue, [String])) { emit(source: e.0, detailType: e.1, detail: e.2, resources: e.3) }
+
+    /// Lambda's on-failure record of an asynchronous invocation, as its EventBridge destination gets it.
+    static func lambdaFailure(function: String, requestID: String, attempts: Int, error: String, payload: String) -> JSONValue {
+        .object([
+            .init("version", .string("1.0")), .init("timestamp", .string(ISO8601DateFormatter().string(from: Date()))),
+            .init("requestContext", .object([.init("requestId", .string(requestID)), .init("functionArn", .string(FunctionService.arn(function) + ":$LATEST")),
+                                             .init("condition", .string("RetriesExhausted")), .init("approximateInvokeCount", .number(attempts))])),
+            .init("requestPayload", (try? JSONParser.parse(payload)) ?? .string(payload)),
+            .init("responseContext", .object([.init("statusCode", .number(200)), .init("executedVersion", .string("$LATEST")),
+                                              .init("functionError", .string("Unhandled"))])),
+            .init("responsePayload", (try? JSONParser.parse(error)) ?? .object([.init("errorMessage", .string(error))])),
         ])
     }
 

@@ -161,9 +161,14 @@ final class FunctionService: EnvironmentService, @unchecked Sendable {
         var payload: String
     }
 
+    /// Told of every asynchronous invocation that never succeeded (the host puts it on the event
+    /// bus in Lambda's on-failure shape); set before the host runs.
+    var onFailure: ((_ function: String, _ requestID: String, _ attempts: Int, _ error: String, _ payload: String) -> Void)?
+
     private func done(_ name: String, payload: ByteBuffer?, requestID: String, attempts: Int, error: String?) {
         asyncQueued.withLockedValue { $0[name, default: 1] -= 1 }
         guard let error, let payload else { return }
+        onFailure?(name, requestID, attempts, error, String(buffer: payload))
         asyncFailed.withLockedValue { $0[name, default: 0] += 1 }
         let record = FailedEvent(requestId: requestID, function: Self.arn(name), attempts: attempts,
                                  time: ISO8601DateFormatter.lambda.string(from: clock.now()), error: error, payload: String(buffer: payload))

@@ -36,7 +36,14 @@ public struct EnvironmentHost {
         let gateway = GatewayState(directory: directory, clock: clock)
         let features = try FeatureStoreService(directory: directory, clock: clock)
         let events = EventBusService(directory: directory, clock: clock, functions: functions, supervisor: supervisor)
-        // Rollout steps, completions, halts and rollbacks are events on the bus (source mlgw.endpoint).
+        // A failed asynchronous invocation is Lambda's on-failure event (an EventBridge destination).
+        functions.onFailure = { [weak events] name, requestID, attempts, error, payload in
+            events?.emit(source: "lambda", detailType: "Lambda Function Invocation Result - Failure",
+                         detail: EventBusService.lambdaFailure(function: name, requestID: requestID, attempts: attempts, error: error, payload: payload),
+                         resources: [FunctionService.arn(name)])
+        }
+        // Rollout steps, completions, halts and rollbacks, instance exits and restarts are events on
+        // the bus (source mlgw.endpoint).
         endpoints.onEvent = { [weak events] type, endpoint, variant, detail in
             events?.emit(source: "mlgw.endpoint", detailType: EventBusService.rolloutDetailType(type),
                          detail: .object([.init("endpoint", .string(endpoint)), .init("variant", .string(variant)), .init("event", .string(type)),
