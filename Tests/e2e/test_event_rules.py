@@ -229,3 +229,21 @@ def test_the_environment_puts_its_own_events_on_the_bus(mlgw, tmp_path):
     lam.invoke(FunctionName="boom", InvocationType="Event", Payload=json.dumps({"n": 7}))
     log = os.path.join(mlgw.state_dir, "events-test", "default", "logs", "environment.log")
     wait_for(lambda: "event rule on-failure: async failure 7" in open(log).read(), timeout=20, what="Lambda's on-failure event")
+
+
+def test_the_moved_clock_expires_feature_records_by_their_ttl(mlgw, tmp_path):
+    path = tmp_path / "stack.yaml"
+    path.write_text("stack: clock-ttl\nfeature_groups:\n  users:\n    record_identifier: id\n    event_time: at\n"
+                    "    features: {id: String, at: Fractional, score: Fractional}\n    online: {ttl: 1h}\n"
+                    "event_rules:\n  tick:\n    schedule: rate(30 minutes)\n    target: {log: true}\n")
+    mlgw.run("apply", path, "--auto-approve")
+    url = mlgw.output(path, "aws_endpoint_url")
+    fs = boto3.client("sagemaker-featurestore-runtime", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    fs.put_record(FeatureGroupName="users", Record=[{"FeatureName": "id", "ValueAsString": "u1"},
+                                                    {"FeatureName": "at", "ValueAsString": str(time.time())},
+                                                    {"FeatureName": "score", "ValueAsString": "0.5"}])
+    assert fs.get_record(FeatureGroupName="users", RecordIdentifierValueAsString="u1").get("Record")
+    out = mlgw.run("clock", path, "advance", "2h").stdout
+    assert "4 schedule firings" in out, out
+    assert not fs.get_record(FeatureGroupName="users", RecordIdentifierValueAsString="u1").get("Record")
+    assert "environment time" in mlgw.run("clock", path, "show").stdout
