@@ -29,6 +29,7 @@ private func route(_ settings: String) -> String { "gateway:\n  stages:\n    v1:
 private func group(_ settings: String, features: String = "id: String, at: Fractional") -> String {
     "feature_groups:\n  g:\n    record_identifier: id\n    event_time: at\n    features: {\(features)}\n    \(settings)\n"
 }
+private func rule(_ target: String) -> String { "event_rules:\n  r:\n    schedule: rate(5 minutes)\n    target: {\(target)}\n" }
 private func plan(_ settings: String) -> String { "gateway:\n  usage_plans:\n    p: {\(settings)}\n" }
 
 let outOfRangeCases: [OutOfRangeCase] = [
@@ -134,6 +135,17 @@ let outOfRangeCases: [OutOfRangeCase] = [
           message: "must be between 1 and 8192, found 9000"),
     .init(name: "vector dimension negative", yaml: group("", features: "id: String, at: Fractional, v: {type: Fractional, collection: Vector, dimension: «-3»}"),
           message: "'dimension' of feature 'v' of feature group 'g' must be between 1 and 8192, found -3"),
+    .init(name: "rule retries negative", yaml: rule("log: true, retry: {maximum_attempts: «-1»}"),
+          message: "'retry.maximum_attempts' of target 1 of event rule 'r' must not be negative, found -1"),
+    .init(name: "rule retries above EventBridge's", yaml: rule("log: true, retry: {maximum_attempts: «186»}"), message: "must be between 0 and 185, found 186"),
+    .init(name: "rule retries not whole", yaml: rule("log: true, retry: {maximum_attempts: «1.5»}"), message: "'retry.maximum_attempts' of target 1 of event rule 'r' must be a whole number"),
+    .init(name: "rule event age below a minute", yaml: rule("log: true, retry: {maximum_event_age: «59s»}"),
+          message: "'retry.maximum_event_age' of target 1 of event rule 'r' must be between 1m and 24h, found 59s"),
+    .init(name: "rule event age above a day", yaml: rule("log: true, retry: {maximum_event_age: «2d»}"), message: "must be between 1m and 24h, found 2d"),
+    .init(name: "rule event age not finite", yaml: rule("log: true, retry: {maximum_event_age: «.nan»}"),
+          message: "'retry.maximum_event_age' of target 1 of event rule 'r' must be a finite number"),
+    .init(name: "rule timeout zero", yaml: rule("url: 'http://127.0.0.1:9/x', timeout: «0s»"), message: "'timeout' of target 1 of event rule 'r' must be between 100ms and 15m, found 0s"),
+    .init(name: "rule timeout above 15 minutes", yaml: rule("command: [true], timeout: «1h»"), message: "must be between 100ms and 15m, found 1h"),
     .init(name: "plan throttle burst zero", yaml: plan("throttle: {rate: 5, burst: «0»}"), message: "'burst' of 'throttle' of usage plan 'p' must be between 1 and 1000000"),
 ]
 

@@ -68,7 +68,8 @@ extension NodeReader {
             return nil
         }
         guard value == value.rounded() else {
-            error(.wrongType(what(), expected: "a whole number", found: formatNumber(value), at: location(node)))
+            error(.wrongType(what(), expected: "a whole number", found: formatNumber(value), at: location(node),
+                             hint: "write a whole number, such as \(formatNumber(value.rounded(.down)))"))
             return nil
         }
         let r = ValueRange.closed(Double(range.lowerBound), Double(range.upperBound))
