@@ -26,10 +26,13 @@ let package = Package(
         .target(name: "Events"),
         // Drift statistics (ports of scipy's), SageMaker Model Monitor's files and the reading of
         // captured traffic: what a monitor's run computes, without the host.
-        .target(name: "Monitoring", dependencies: ["Events"]),
+        .target(name: "Monitoring", dependencies: ["Events", "EnvironmentAPI"],
+                // Runs split their files and features over DispatchQueue.concurrentPerform, each
+                // iteration writing only its own slot of a buffer: Swift 5 mode, as Services.
+                swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(
             name: "Spec",
-            dependencies: ["EnvironmentAPI", "Events", .product(name: "Yams", package: "Yams")]
+            dependencies: ["EnvironmentAPI", "Events", "Monitoring", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI"]),
         .target(name: "EnvironmentAPI"),
@@ -57,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "mlgw-deploy",
             dependencies: [
-                "Spec", "Reconciler", "Providers", "Services", "Events",
+                "Spec", "Reconciler", "Providers", "Services", "Events", "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

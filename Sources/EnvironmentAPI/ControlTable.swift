@@ -6,6 +6,7 @@ public enum ControlCollection: String, Sendable, Codable, CaseIterable, Comparab
     case models
     case featureGroups = "feature-groups"
     case eventRules = "event-rules"
+    case monitors
     case endpoints
     case functions
     case stages = "gateway/stages"

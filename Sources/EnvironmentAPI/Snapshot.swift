@@ -14,6 +14,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     public var usagePlans: [UsagePlanConfiguration] = []
     public var routes: [RouteMetricsSummary] = []
     public var eventRules: [EventRuleStatus] = []
+    public var monitors: [MonitorStatus] = []
     /// The environment's clock (nil from a host without an event bus).
     public var clock: ClockStatus?
 
@@ -25,7 +26,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes, eventRules, clock
+        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes, eventRules, monitors, clock
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +44,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
         usagePlans = try c.decodeIfPresent([UsagePlanConfiguration].self, forKey: .usagePlans) ?? []
         routes = try c.decodeIfPresent([RouteMetricsSummary].self, forKey: .routes) ?? []
         eventRules = try c.decodeIfPresent([EventRuleStatus].self, forKey: .eventRules) ?? []
+        monitors = try c.decodeIfPresent([MonitorStatus].self, forKey: .monitors) ?? []
         clock = try c.decodeIfPresent(ClockStatus.self, forKey: .clock)
     }
 }

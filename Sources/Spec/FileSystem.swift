@@ -1,4 +1,5 @@
 import EnvironmentAPI
+import Monitoring
 
 /// What Spec needs to know about files a stack names. The caller supplies it, so Spec itself does
 /// no file I/O and tests can pass a fake.
@@ -13,11 +14,15 @@ public protocol SpecFileSystem: Sendable {
     /// Why a built-in runtime cannot serve the artifact at the path (read with the runtime's own
     /// loader), or nil when it can.
     func artifactProblem(at absolutePath: String, runtime: ModelRuntime) -> String?
+    /// A monitor's baseline CSV: its header's feature names, or where and why it cannot be one.
+    func baselineColumns(at absolutePath: String) -> Result<[String], BaselineError>
 }
 
 extension SpecFileSystem {
     public func files(under absolutePath: String) -> [String] { [] }
     public func artifactProblem(at absolutePath: String, runtime: ModelRuntime) -> String? { nil }
+    /// Without a way to read the file: no columns known, so none are checked.
+    public func baselineColumns(at absolutePath: String) -> Result<[String], BaselineError> { .success([]) }
 
     /// One hash over every file under a folder: names and contents.
     public func sha256(ofDirectory absolutePath: String) -> String {

@@ -82,6 +82,21 @@ event_rules:
       - {log: true, input_transformer: {paths: {d: $.detail.drift}, template: "drift <d>"}}
       - {url: "http://127.0.0.1:9/hook", input_path: $.detail, timeout: 2s, dead_letter: dlq.jsonl}
       - {command: [python3, on_drift.py]}
+monitors:
+  drift:
+    endpoint: weighted
+    variant: a
+    schedule: rate(1 hour)
+    window: 6h
+    baseline: train.csv
+    features: {amount: {method: ks, threshold: 0.01}, kind: {type: String, method: chi_square}}
+    drift: {method: psi, threshold: 0.2}
+    minimum_samples: 100
+  from-files:
+    endpoint: weighted
+    schedule: cron(0 * * * ? *)
+    baseline: {statistics: statistics.json, constraints: constraints.json}
+    state: disabled
 """
 
 func loadEveryKind() throws -> Stack {
@@ -125,6 +140,7 @@ func loadEveryKind() throws -> Stack {
         try FeatureStoreService(directory: directory, clock: EnvironmentClock()),
         EventBusService(directory: directory, clock: EnvironmentClock(),
                         functions: FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor), supervisor: supervisor),
+        MonitorService(directory: directory, clock: ManualClock(), supervisor: supervisor, metrics: MetricsRegistry()),
     ]
     let router = ControlRouter()
     for s in services { s.register(on: router) }
@@ -150,6 +166,9 @@ func snapshot(running stack: Stack) -> EnvironmentSnapshot {
         if let c = r.configuration(as: APIKeyConfiguration.self) { s.apiKeys.append(c) }
         if let c = r.configuration(as: UsagePlanConfiguration.self) { s.usagePlans.append(c) }
         if let c = r.configuration(as: EventRuleConfiguration.self) { s.eventRules.append(EventRuleStatus(configuration: c, arn: "")) }
+        if let c = r.configuration(as: MonitorConfiguration.self) {
+            s.monitors.append(MonitorStatus(configuration: c, arn: "", baselineRows: 0, baselineFeatures: [], runs: 0, lastRun: nil, nextRun: nil))
+        }
     }
     return s
 }

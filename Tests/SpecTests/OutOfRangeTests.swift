@@ -30,6 +30,10 @@ private func group(_ settings: String, features: String = "id: String, at: Fract
     "feature_groups:\n  g:\n    record_identifier: id\n    event_time: at\n    features: {\(features)}\n    \(settings)\n"
 }
 private func rule(_ target: String) -> String { "event_rules:\n  r:\n    schedule: rate(5 minutes)\n    target: {\(target)}\n" }
+private func monitor(_ settings: String) -> String {
+    "endpoints:\n  e:\n    variants: {a: {model: m1}}\n    data_capture: {sample_percent: 100, capture: [input]}\n"
+        + "monitors:\n  d:\n    endpoint: e\n    schedule: rate(1 hour)\n    baseline: {statistics: s.json, constraints: c.json}\n    \(settings)\n"
+}
 private func plan(_ settings: String) -> String { "gateway:\n  usage_plans:\n    p: {\(settings)}\n" }
 
 let outOfRangeCases: [OutOfRangeCase] = [
@@ -146,6 +150,14 @@ let outOfRangeCases: [OutOfRangeCase] = [
           message: "'retry.maximum_event_age' of target 1 of event rule 'r' must be a finite number"),
     .init(name: "rule timeout zero", yaml: rule("url: 'http://127.0.0.1:9/x', timeout: «0s»"), message: "'timeout' of target 1 of event rule 'r' must be between 100ms and 15m, found 0s"),
     .init(name: "rule timeout above 15 minutes", yaml: rule("command: [true], timeout: «1h»"), message: "must be between 100ms and 15m, found 1h"),
+    // monitors
+    .init(name: "monitor window under a minute", yaml: monitor("window: «30s»"), message: "'window' of monitor 'd' must be between 1m and 744h, found 30s"),
+    .init(name: "monitor window above 31 days", yaml: monitor("window: «40d»"), message: "'window' of monitor 'd' must be between 1m and 744h"),
+    .init(name: "monitor minimum samples zero", yaml: monitor("minimum_samples: «0»"), message: "'minimum_samples' of monitor 'd' must be between 1 and 100000000, found 0"),
+    .init(name: "monitor threshold zero", yaml: monitor("drift: {threshold: «0»}"), message: "'threshold' of 'drift' of monitor 'd' must be above 0 and at most 1000"),
+    .init(name: "monitor threshold not finite", yaml: monitor("drift: {threshold: «.inf»}"), message: "'threshold' of 'drift' of monitor 'd' must be a finite number"),
+    .init(name: "monitor p-value threshold above 1", yaml: monitor("features: {x: {method: l_infinity, threshold: 2}}\n    drift: {method: psi, threshold: «1001»}"),
+          message: "'threshold' of 'drift' of monitor 'd' must be above 0 and at most 1000, found 1001"),
     .init(name: "plan throttle burst zero", yaml: plan("throttle: {rate: 5, burst: «0»}"), message: "'burst' of 'throttle' of usage plan 'p' must be between 1 and 1000000"),
 ]
 

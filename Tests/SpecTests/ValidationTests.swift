@@ -18,9 +18,8 @@ let validationCases: [ValidationCase] = [
         """, expected: ["2:1: unknown key 'endpoint' in the stack|did you mean 'endpoints'?"]),
     ValidationCase(name: "kinds not built yet are rejected", yaml: """
         stack: demo
-        monitors: {}
         scaling_policies: {}
-        """, expected: ["2:1: resource kind 'monitors' is not supported", "3:1: resource kind 'scaling_policies' is not supported"]),
+        """, expected: ["2:1: resource kind 'scaling_policies' is not supported"]),
     ValidationCase(name: "unknown variant key suggests", yaml: validHeader + """
         endpoints:
           e:

@@ -83,6 +83,16 @@ public struct LocalProvider: Provider {
         try await client().call("POST", ControlPath.eventsPut, body: entry, timeout: 10, as: PutEventResult.self)
     }
 
+    /// Runs a monitor now (its window ends now on the environment's clock); answers when it is done.
+    public func runMonitor(_ name: String) async throws -> MonitorRunSummary {
+        try await client().call("POST", ControlCollection.monitors.path(name) + "/run", body: MonitorActionRequest(), timeout: 600, as: MonitorRunSummary.self)
+    }
+
+    /// Computes a monitor's baseline again from its files.
+    public func rebaseline(_ name: String) async throws -> MonitorStatus {
+        try await client().call("POST", ControlCollection.monitors.path(name) + "/baseline", body: MonitorActionRequest(), timeout: 600, as: MonitorStatus.self)
+    }
+
     /// The bus's events after `after`.
     public func recentEvents(after: UInt64) async throws -> RecentEvents {
         try await client().call("POST", ControlPath.eventsRecent, body: RecentEventsRequest(after: after), timeout: 10, as: RecentEvents.self)

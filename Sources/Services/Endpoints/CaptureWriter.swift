@@ -134,11 +134,17 @@ final class CaptureWriter: @unchecked Sendable {
     private var random = CaptureRandom()
     private var encodingOf: [String: Encoding] = [:]
 
+    /// The environment's clock (moved by `clock advance`), so a monitor's window and the capture
+    /// files' hours agree with the schedules that read them.
+    private let clock: (any HostClock)?
+
     var captured: ManagedAtomic<UInt64> { records.accepted }
     var dropped: ManagedAtomic<UInt64> { records.dropped }
 
-    init(endpoint: String, directory: String, config: CaptureConfiguration, dropped: ManagedAtomic<UInt64>, capacity: Int = 20_000) {
+    init(endpoint: String, directory: String, config: CaptureConfiguration, dropped: ManagedAtomic<UInt64>, capacity: Int = 20_000,
+         clock: (any HostClock)? = nil) {
         self.endpoint = endpoint
+        self.clock = clock
         self.config = config
         // The encoder runs only on the queue's own thread, so the writer's caches need no lock.
         records = HourlyJSONLQueue(label: "mlgw.capture.\(endpoint)", directory: directory, capacity: capacity, dropped: dropped,
@@ -150,6 +156,9 @@ final class CaptureWriter: @unchecked Sendable {
     func samples(_ unit: Double) -> Bool { unit * 100 < config.samplePercent }
 
     func offer(_ record: Record) { records.offer(record) }
+
+    /// Unix seconds on the environment's clock.
+    func now() -> Double { (clock?.now() ?? Date()).timeIntervalSince1970 }
 
     func close() { records.close() }
 

@@ -173,7 +173,7 @@ actor EndpointService: EnvironmentService {
             retired = old?.capture
             capture = config.dataCapture.map {
                 CaptureWriter(endpoint: config.name, directory: "\(directory)/capture/\(config.name)", config: $0,
-                              dropped: metrics.captureDroppedCounter(config.name))
+                              dropped: metrics.captureDroppedCounter(config.name), clock: clock)
             }
         }
         var shadows: [String: (stats: ShadowStats, outputs: ShadowOutputs)] = [:]

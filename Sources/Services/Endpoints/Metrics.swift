@@ -51,6 +51,8 @@ final class VariantMetrics: Sendable {
 /// Every variant's counters by endpoint and variant. They outlive route swaps (a weight change
 /// does not reset them) and are dropped with the endpoint.
 final class MetricsRegistry: Sendable {
+    /// Each monitor's latest run: drift per feature, violations per check.
+    let monitors = MonitorMetrics()
     private let variants = NIOLockedValueBox<[String: [String: VariantMetrics]]>([:])
     /// Requests refused before a variant was chosen (unknown variant, bad request), by endpoint.
     private let refused = NIOLockedValueBox<[String: ManagedAtomic<UInt64>]>([:])
@@ -139,6 +141,7 @@ final class MetricsRegistry: Sendable {
         for (e, v, _) in rows {
             out += "mlgw_endpoint_healthy_instances{\(labels(e, v))} \(routes.endpoint(e)?.variant(named: v)?.upstreams.count ?? 0)\n"
         }
+        out += monitors.prometheus(escape: escape)
         return out
     }
 

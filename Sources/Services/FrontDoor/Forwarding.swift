@@ -278,7 +278,7 @@ extension EndpointForwarding {
     func capture(_ exchange: Exchange, _ response: UpstreamResponse) {
         guard let capture = exchange.capture else { return }
         capture.offer(CaptureWriter.Record(
-            variant: exchange.variant.name, time: Date().timeIntervalSince1970,
+            variant: exchange.variant.name, time: capture.now(),
             inferenceID: exchange.head.headers.first(name: "x-amzn-sagemaker-inference-id"),
             inputType: exchange.head.headers.first(name: "content-type") ?? "application/octet-stream", input: exchange.body,
             outputType: response.head.headers.first(name: "content-type") ?? "application/octet-stream", output: response.body))

@@ -50,9 +50,14 @@ public struct EnvironmentHost {
                                           .init("note", .string(detail))]),
                          resources: ["arn:aws:sagemaker:\(AWSIdentity.region):\(AWSIdentity.account):endpoint/\(endpoint)"])
         }
+        // Every monitor run is an event on the bus (source mlgw.monitor), violations in its detail.
+        let monitors = MonitorService(directory: directory, clock: clock, supervisor: supervisor, metrics: metrics)
+        monitors.onEvent = { [weak events] type, detail, resources in
+            events?.emit(source: "mlgw.monitor", detailType: type, detail: detail, resources: resources)
+        }
         // The order services are looked at, and stopped in reverse: the gateway first, the
         // models it all depends on last.
-        let services: [any EnvironmentService] = [models, features, endpoints, functions, events, gateway]
+        let services: [any EnvironmentService] = [models, features, endpoints, monitors, functions, events, gateway]
         let router = ControlRouter()
         for service in services { service.register(on: router) }
 

@@ -92,6 +92,7 @@ extension ResourceKind {
         case .apiKey: return APIKey.self
         case .usagePlan: return UsagePlan.self
         case .eventRule: return EventRule.self
+        case .monitor: return Monitor.self
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EnvironmentAPI
 import Foundation
+import Monitoring
 import Providers
 import Reconciler
 import Services
@@ -107,6 +108,11 @@ final class LocalFiles: SpecFileSystem, @unchecked Sendable {
         }
         hashes[absolutePath] = hash
         return hash
+    }
+
+    /// Reads the whole CSV once: a header, unique names, every row as wide (with its line).
+    func baselineColumns(at absolutePath: String) -> Result<[String], BaselineError> {
+        Result { () throws(BaselineError) -> [String] in try BaselineCSV.header(path: absolutePath) }
     }
 
     func isDirectory(_ absolutePath: String) -> Bool {

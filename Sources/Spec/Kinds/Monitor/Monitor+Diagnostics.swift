@@ -1,0 +1,46 @@
+import EnvironmentAPI
+
+// Every message about monitors, in one place.
+extension Diagnostic {
+    static func monitorWithoutCapture(_ monitor: String, endpoint: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "monitor '\(monitor)' reads endpoint '\(endpoint)''s captured inputs, but the endpoint does not capture its input",
+                   hint: "add 'data_capture: {sample_percent: 100, capture: [input, output]}' to endpoints.\(endpoint)")
+    }
+    static func monitorUnknownVariant(_ variant: String, monitor: String, endpoint: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "monitor '\(monitor)' names variant '\(printable(variant))', which endpoint '\(endpoint)' does not have",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "name one of the endpoint's variants, or leave 'variant' out to read them all")
+    }
+    static func monitorCheckTypeNotBuilt(_ type: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) asks for check type '\(printable(type))', which this version does not run",
+                   hint: "use 'type: data_quality' (drift and constraint checks over captured inputs); model_quality with ground truth is not built yet")
+    }
+    static func unknownCheckType(_ type: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "unknown check type '\(printable(type))' for \(what)", hint: "use data_quality")
+    }
+    static func unknownDriftMethod(_ method: String, of what: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "unknown drift method '\(printable(method))' for \(what)",
+                   hint: (suggestion.map { "did you mean '\($0)'? " } ?? "") + "use ks, chi_square, wasserstein, jensen_shannon, psi or l_infinity")
+    }
+    static func unknownFeatureType(_ type: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "unknown feature type '\(printable(type))' for \(what)", hint: "use Integral, Fractional or String (Model Monitor's inferred types)")
+    }
+    static func methodNeedsBaselineRows(_ method: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) compares with '\(method)', which needs the baseline's rows, but the baseline is a statistics file",
+                   hint: "give 'baseline: {csv: training.csv}', or use l_infinity, jensen_shannon or psi (they work from the statistics file's buckets)")
+    }
+    static func baselineBothForms(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "the baseline of \(what) names both a CSV and statistics files",
+                   hint: "give 'csv:' (profiled at apply) or 'statistics:' with 'constraints:', not both")
+    }
+    static func baselineIncomplete(_ what: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "the baseline of \(what) needs 'statistics:' and 'constraints:' together",
+                   hint: "name both files Model Monitor writes (statistics.json, constraints.json), or give 'csv:' instead")
+    }
+    static func badBaselineCSV(_ message: String, hint: String, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "baseline CSV: \(message)", hint: hint)
+    }
+    static func monitorFeatureNotInBaseline(_ feature: String, of what: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
+        Diagnostic(at: loc, "\(what) configures feature '\(printable(feature))', which is not a column of its baseline",
+                   hint: suggestion.map { "did you mean '\($0)'?" } ?? "the baseline CSV's header names the features")
+    }
+}
