@@ -40,10 +40,20 @@ public struct MonitorConfiguration: ControlConfiguration {
     public var threshold: Double?
     public var minimumSamples: Int
     public var enabled: Bool
+    /// Model quality: `binary_classification`, `multiclass_classification` or `regression`.
+    public var problemType: String?
+    /// Model quality: the folder of ground-truth JSON lines (absolute).
+    public var groundTruth: String?
+    /// Model quality: the baseline CSV's label and answer columns.
+    public var label: String?
+    public var prediction: String?
+    /// Binary classification: scores at or above it are the positive class (default 0.5).
+    public var probabilityThreshold: Double?
 
     public init(name: String, endpoint: String, variant: String?, checkType: String, schedule: String, window: Double?, baselineCSV: String?,
                 baselineStatistics: String?, baselineConstraints: String?, baselineDigest: String, features: [Feature], method: String?,
-                threshold: Double?, minimumSamples: Int, enabled: Bool) {
+                threshold: Double?, minimumSamples: Int, enabled: Bool, problemType: String? = nil, groundTruth: String? = nil,
+                label: String? = nil, prediction: String? = nil, probabilityThreshold: Double? = nil) {
         self.name = name
         self.endpoint = endpoint
         self.variant = variant
@@ -59,6 +69,11 @@ public struct MonitorConfiguration: ControlConfiguration {
         self.threshold = threshold
         self.minimumSamples = minimumSamples
         self.enabled = enabled
+        self.problemType = problemType
+        self.groundTruth = groundTruth
+        self.label = label
+        self.prediction = prediction
+        self.probabilityThreshold = probabilityThreshold
     }
 
     public static func arn(_ name: String) -> String {
@@ -83,6 +98,8 @@ public struct MonitorRunSummary: Sendable, Codable, Equatable {
     public var message: String?
     /// The run's folder (absolute), with `report.html`.
     public var folder: String?
+    /// Model quality: each metric's value in the window.
+    public var metrics: [String: Double]?
 
     public init(id: String, status: String, time: Double, windowStart: Double, windowEnd: Double, records: Int, rows: Int, violations: Int,
                 driftedFeatures: [String], message: String?, folder: String?) {

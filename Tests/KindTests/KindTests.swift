@@ -40,7 +40,7 @@ feature_groups:
     online: false
 endpoints:
   weighted:
-    data_capture: {sample_percent: 50, capture: [input]}
+    data_capture: {sample_percent: 50, capture: [input, output]}
     variants:
       a: {model: m1, weight: 3, instances: 2}
       b: {model: m2, rollout: {steps: [10, 50, 100], bake: 30s, max_error_rate: 0.1, max_p99_latency: 50ms, min_requests: 5}}
@@ -97,6 +97,14 @@ monitors:
     schedule: cron(0 * * * ? *)
     baseline: {statistics: statistics.json, constraints: constraints.json}
     state: disabled
+  quality:
+    endpoint: weighted
+    type: model_quality
+    problem_type: binary_classification
+    schedule: rate(1 day)
+    ground_truth: truth
+    baseline: {constraints: constraints.json}
+    probability_threshold: 0.7
 """
 
 func loadEveryKind() throws -> Stack {

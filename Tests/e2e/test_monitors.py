@@ -102,10 +102,16 @@ def test_the_seed_loop_drift_raises_an_event_that_retrains_the_model(mlgw, workd
     assert plan.returncode == 2, plan.stdout + plan.stderr
     assert "models.fraud-v1" in plan.stdout and "endpoints.fraud" in plan.stdout
     assert "blue/green" in plan.stdout, plan.stdout
+    # The same hour's model-quality run joined the captured scores with the labels.
+    quality = wait_for(lambda: monitor_status(mlgw, stack, "fraud-quality").get("lastRun"), timeout=30, what="the model-quality run")
+    assert quality["rows"] == 400 and set(quality["metrics"]) == {"accuracy", "precision", "recall", "f1", "auc"}, quality
+    qstats = json.load(open(os.path.join(runs_folder(mlgw, "enterprise", "fraud-quality"), quality["id"], "statistics.json")))
+    assert qstats["dataset"]["item_count"] == 400 and qstats["binary_classification_metrics"]["auc"]["standard_deviation"] == "NaN"
     # Metrics of the latest run.
     metrics = urllib.request.urlopen(mlgw.status(stack)["aws_endpoint_url"] + "/metrics", timeout=5).read().decode()
     assert 'feature_drift{monitor="fraud-drift",feature="amount",method="wasserstein"}' in metrics
     assert 'monitor_violations{monitor="fraud-drift",check="baseline_drift_check"}' in metrics
+    assert 'model_quality{monitor="fraud-quality",metric="auc"}' in metrics
 
 
 def test_undrifted_traffic_raises_no_drift_and_the_files_have_sagemakers_shape(mlgw, workdir):
@@ -243,7 +249,8 @@ def test_bad_baselines_and_settings_are_located_errors_at_validate(mlgw, tmp_pat
         ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    features:\n      amount: {method: kss}\n", "unknown drift method 'kss'"),
         ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    features:\n      amuont: {threshold: 0.2}\n", "did you mean 'amount'?"),
         ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    drift: {method: ks, threshold: 1.5}\n", "threshold"),
-        ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    type: model_quality\n", "model_quality with ground truth is not built yet"),
+        ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    type: model_quality\n", "add 'problem_type: binary_classification'"),
+        ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    ground_truth: gt\n", "'ground_truth' of monitor 'edge' only goes with 'type: model_quality'"),
         ("    endpoint: e\n", "    endpoint: f\n", "endpoints.f"),
         ("    baseline: baseline.csv\n", "    baseline: baseline.csv\n    minimum_samples: 0\n", "minimum_samples"),
     ]
@@ -274,3 +281,49 @@ def test_a_baseline_change_is_in_place_and_an_endpoint_change_replaces_the_monit
     path.write_text(text)
     plan = mlgw.run("plan", path).stdout
     assert "monitors.edge must be replaced" in plan, plan
+
+
+def test_model_quality_joins_answers_with_ground_truth_and_counts_what_does_not_join(mlgw, tmp_path):
+    real = os.path.join(CONFORMANCE, "model_quality", "sdk_pipeline_model_quality_constraints.json")
+    path = write_stack(tmp_path, f"""  quality:
+    endpoint: e
+    type: model_quality
+    problem_type: regression
+    schedule: rate(1 hour)
+    ground_truth: truth
+    baseline: {{constraints: {real}}}
+    minimum_samples: 3
+""")
+    mlgw.run("apply", path, "--auto-approve")
+    client = mlgw.client(path)
+    labels = [0.1, 0.4, 0.95, 1.2, 0.5]
+    for i in range(len(labels)):
+        client.invoke_endpoint(EndpointName="e", ContentType="text/csv", Body="1,a", InferenceId=f"q-{i}")
+    invoke(client, "2,b")  # captured without an inference id or a label
+    truth = tmp_path / "truth" / "2026"
+    truth.mkdir(parents=True)
+    lines = [json.dumps({"groundTruthData": {"data": str(y), "encoding": "CSV"}, "eventMetadata": {"eventId": f"q-{i}"}, "eventVersion": "0"})
+             for i, y in enumerate(labels)]
+    lines += [json.dumps({"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": "nobody"}, "eventVersion": "0"}), "{broken"]
+    (truth / "labels.jsonl").write_text("\n".join(lines) + "\n")
+    time.sleep(1.6)
+    p = mlgw.run("monitor", "run", path, "quality", "--json", check=False)
+    summary = json.loads(p.stdout)
+    # The echo model answers 0.5 to everything: numpy gives the same metrics.
+    y = np.array(labels)
+    expected = {"mae": np.abs(y - 0.5).mean(), "mse": ((y - 0.5) ** 2).mean(), "rmse": np.sqrt(((y - 0.5) ** 2).mean()),
+                "r2": 1 - ((y - 0.5) ** 2).sum() / ((y - y.mean()) ** 2).sum()}
+    assert summary["rows"] == 5 and summary["records"] == 6
+    for k, v in expected.items():
+        assert abs(summary["metrics"][k] - v) < 1e-12, (k, summary["metrics"][k], v)
+    assert "1 captured answers have no ground truth yet" in summary["message"]
+    assert "1 ground-truth records match no captured record in the window" in summary["message"]
+    assert "1 ground-truth lines are not in the merge format" in summary["message"]
+    # The conformance constraints: mae > 0.504 is a violation, r2 < -3.2 is not.
+    violations = json.load(open(os.path.join(summary["folder"], "constraint_violations.json")))["violations"]
+    assert {v["metric_name"] for v in violations} == ({"mae"} if expected["mae"] > 0.5040653554420981 else set()) | (
+        {"mse"} if expected["mse"] > 0.33364933609800973 else set()) | ({"rmse"} if expected["rmse"] > 0.5776238707827177 else set())
+    assert p.returncode == (2 if violations else 0)
+    stats = json.load(open(os.path.join(summary["folder"], "statistics.json")))
+    real_stats = json.load(open(os.path.join(CONFORMANCE, "model_quality", "sdk_pipeline_model_quality_statistics.json")))
+    assert keys(stats) == keys(real_stats)

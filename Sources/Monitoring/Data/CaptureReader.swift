@@ -67,12 +67,67 @@ public enum CaptureReader {
     }
 }
 
+extension CaptureReader {
+    /// One captured answer: the record's ids and the output's text (a CSV answer's first line).
+    public struct Answer: Sendable {
+        public var eventID: String
+        public var inferenceID: String?
+        public var text: String
+    }
+
+    /// The captured answers of the records in [start, end); records without a CSV or JSON output
+    /// are counted as `unreadable`.
+    public static func answers(files: [String], start: Double, end: Double) -> (answers: [Answer], records: Int, unreadable: Int) {
+        var answers: [Answer] = []
+        var records = 0, unreadable = 0
+        var scanner = LineScanner()
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: f) else { continue }
+            data.withUnsafeBytes { raw in
+                let b = raw.bindMemory(to: UInt8.self)
+                var lineStart = 0
+                while lineStart < b.count {
+                    let nl = (lineStart..<b.count).first { b[$0] == 10 } ?? b.count
+                    defer { lineStart = nl + 1 }
+                    let line = UnsafeBufferPointer(rebasing: b[lineStart..<nl])
+                    guard let t = LineScanner.find(LineScanner.timeKey, in: line, from: 0), t + 20 <= line.count,
+                          let time = CivilDate.parseISO(UnsafeBufferPointer(rebasing: line[t..<(t + 20)])), time >= start, time < end else { continue }
+                    records += 1
+                    guard let o = LineScanner.find(LineScanner.outputKey, in: line, from: 0), let d = LineScanner.find(LineScanner.dataKey, in: line, from: o),
+                          scanner.unescape(line, from: d) != nil,
+                          let e = LineScanner.find(LineScanner.eventKey, in: line, from: 0), let eventID = LineScanner.string(line, from: e) else {
+                        unreadable += 1
+                        continue
+                    }
+                    let text = String(decoding: scanner.text, as: UTF8.self).split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                    let inference = LineScanner.find(LineScanner.inferenceKey, in: line, from: 0).flatMap { LineScanner.string(line, from: $0) }
+                    answers.append(Answer(eventID: eventID, inferenceID: inference, text: text))
+                }
+            }
+        }
+        return (answers, records, unreadable)
+    }
+}
+
 /// Finds the capture record's fields in one line's bytes.
 struct LineScanner {
     static let timeKey = Array(#""inferenceTime":""#.utf8)
     static let inputKey = Array(#""endpointInput":"#.utf8)
     static let dataKey = Array(#""data":""#.utf8)
     static let encodingKey = Array(#""encoding":""#.utf8)
+    static let outputKey = Array(#""endpointOutput":"#.utf8)
+    static let eventKey = Array(#""eventId":""#.utf8)
+    static let inferenceKey = Array(#""inferenceId":""#.utf8)
+
+    /// A JSON string without escapes from `from` to its closing quote (ids).
+    static func string(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> String? {
+        var i = from
+        while i < b.count && b[i] != 34 {
+            if b[i] == 92 { return nil }
+            i += 1
+        }
+        return i < b.count ? String(decoding: UnsafeBufferPointer(rebasing: b[from..<i]), as: UTF8.self) : nil
+    }
     static let csv = Array("CSV".utf8)
 
     var text: [UInt8] = []

@@ -13,6 +13,12 @@ public struct Baseline: Sendable {
     public var comparisonThreshold = 0.1
     public var categoricalThreshold = 0.1
 
+    public init(features: [BaselineFeature], itemCount: Int, hasSamples: Bool) {
+        self.features = features
+        self.itemCount = itemCount
+        self.hasSamples = hasSamples
+    }
+
     /// The columns a window is read into: the baseline's features, in order.
     public var template: [Column] { features.map { Column(name: $0.name, type: $0.type) } }
 

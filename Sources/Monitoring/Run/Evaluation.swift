@@ -6,9 +6,18 @@ public struct Violation: Sendable, Codable, Equatable {
     public var feature_name: String
     public var constraint_check_type: String
     public var description: String
+    /// A model-quality violation names its metric instead of a feature.
+    public var metric_name: String?
 
     public init(_ feature: String, _ check: String, _ description: String) {
         feature_name = feature
+        constraint_check_type = check
+        self.description = description
+    }
+
+    public init(metric: String, check: String, description: String) {
+        feature_name = ""
+        metric_name = metric
         constraint_check_type = check
         self.description = description
     }
@@ -97,8 +106,8 @@ public struct Evaluation: Sendable {
 
     public static func violationsJSON(_ violations: [Violation]) -> JSONValue {
         .object([.init("violations", .array(violations.map {
-            .object([.init("feature_name", .string($0.feature_name)), .init("constraint_check_type", .string($0.constraint_check_type)),
-                     .init("description", .string($0.description))])
+            .object([$0.metric_name.map { .init("metric_name", .string($0)) } ?? .init("feature_name", .string($0.feature_name)),
+                     .init("constraint_check_type", .string($0.constraint_check_type)), .init("description", .string($0.description))])
         }))])
     }
 }

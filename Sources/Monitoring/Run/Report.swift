@@ -6,7 +6,8 @@ import Foundation
 /// statistic, the threshold, the verdict and the statistic's trend over past runs.
 public enum Report {
     public static func html(monitor: String, summary: MonitorRunSummary, violations: [Violation], drift: [DriftResult],
-                            history: [(String, [DriftResult])]) -> String {
+                            history: [(String, [DriftResult])], quality: [(String, Double, QualityConstraint?)] = [],
+                            qualityHistory: [(String, [String: Double])] = []) -> String {
         var h = """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>monitor \(esc(monitor)) \(esc(summary.id))</title>
         <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}
@@ -19,16 +20,31 @@ public enum Report {
         """
         h += "<h2>Violations (\(violations.count))</h2>"
         if violations.isEmpty { h += "<p>None.</p>" } else {
-            h += "<table><tr><th>feature</th><th>check</th><th>description</th></tr>"
-            for v in violations { h += "<tr><td>\(esc(v.feature_name))</td><td>\(esc(v.constraint_check_type))</td><td>\(esc(v.description))</td></tr>" }
+            h += "<table><tr><th>\(quality.isEmpty ? "feature" : "metric")</th><th>check</th><th>description</th></tr>"
+            for v in violations {
+                h += "<tr><td>\(esc(v.metric_name ?? v.feature_name))</td><td>\(esc(v.constraint_check_type))</td><td>\(esc(v.description))</td></tr>"
+            }
             h += "</table>"
         }
-        h += "<h2>Drift per feature</h2><table><tr><th>feature</th><th>method</th><th>statistic</th><th>threshold</th><th>verdict</th></tr>"
+        if !quality.isEmpty {
+            h += "<h2>Model quality</h2><table><tr><th>metric</th><th>value</th><th>constraint</th><th>verdict</th></tr>"
+            for (name, value, constraint) in quality {
+                let bad = constraint.map { value.isFinite && $0.violated(by: value) } ?? false
+                h += "<tr><td>\(esc(name))</td><td>\(num(value))</td><td>\(constraint.map { "\($0.comparison) \(num($0.threshold))" } ?? "-")</td>"
+                h += bad ? "<td class=\"drift\">violated</td></tr>" : "<td class=\"ok\">ok</td></tr>"
+            }
+            h += "</table>"
+            for (name, _, constraint) in quality {
+                let trend = qualityHistory.compactMap { run in run.1[name].map { (run.0, $0) } }
+                if trend.count > 1 { h += "<h3>\(esc(name))</h3><p>Trend over the last \(trend.count) runs:</p>" + line(trend, threshold: constraint?.threshold ?? 0) }
+            }
+        }
+        if !drift.isEmpty { h += "<h2>Drift per feature</h2><table><tr><th>feature</th><th>method</th><th>statistic</th><th>threshold</th><th>verdict</th></tr>"
         for d in drift {
             h += "<tr><td>\(esc(d.feature))</td><td>\(d.method.rawValue)</td><td>\(num(d.statistic))</td><td>\(num(d.threshold))</td>"
             h += d.drifted ? "<td class=\"drift\">drift</td></tr>" : "<td class=\"ok\">no drift</td></tr>"
         }
-        h += "</table>"
+        h += "</table>" }
         for d in drift {
             h += "<div class=\"feature\" id=\"feature-\(esc(d.feature))\"><h3>\(esc(d.feature))</h3>"
             h += "<p>\(d.method.rawValue) \(d.method.isPValue ? "p-value" : "statistic") <b>\(num(d.statistic))</b>, threshold \(num(d.threshold)): "

@@ -9,17 +9,19 @@ final class MonitorMetrics: Sendable {
     private struct Latest {
         var drift: [DriftResult]
         var violations: [String: Int]
+        var quality: [(String, Double, QualityConstraint?)]
     }
 
     private let latest = NIOLockedValueBox<[String: Latest]>([:])
 
-    func record(monitor: String, drift: [DriftResult], violations: [Violation]) {
+    func record(monitor: String, drift: [DriftResult], violations: [Violation], quality: [(String, Double, QualityConstraint?)] = []) {
         var counts: [String: Int] = [:]
-        for check in ["data_type_check", "completeness_check", "baseline_drift_check", "missing_column_check", "extra_column_check", "categorical_values_check"] {
-            counts[check] = 0
-        }
+        let checks = quality.isEmpty
+            ? ["data_type_check", "completeness_check", "baseline_drift_check", "missing_column_check", "extra_column_check", "categorical_values_check"]
+            : ["LessThanThreshold", "GreaterThanThreshold"]
+        for check in checks { counts[check] = 0 }
         for v in violations { counts[v.constraint_check_type, default: 0] += 1 }
-        latest.withLockedValue { $0[monitor] = Latest(drift: drift, violations: counts) }
+        latest.withLockedValue { $0[monitor] = Latest(drift: drift, violations: counts, quality: quality) }
     }
 
     func remove(monitor: String) { latest.withLockedValue { _ = $0.removeValue(forKey: monitor) } }
@@ -41,6 +43,14 @@ final class MonitorMetrics: Sendable {
         family("feature_drift_detected", "1 when the feature drifted in the monitor's latest run.")
         for m in names {
             for d in all[m]!.drift { out += "feature_drift_detected{monitor=\"\(escape(m))\",feature=\"\(escape(d.feature))\"} \(d.drifted ? 1 : 0)\n" }
+        }
+        family("model_quality", "A model-quality metric of the monitor's latest run (accuracy, f1, auc, mae, rmse, r2, ...).")
+        for m in names {
+            for (metric, value, _) in all[m]!.quality where value.isFinite { out += "model_quality{monitor=\"\(escape(m))\",metric=\"\(metric)\"} \(value)\n" }
+        }
+        family("model_quality_threshold", "The baseline constraint's threshold of a model-quality metric.")
+        for m in names {
+            for (metric, _, c) in all[m]!.quality { if let c { out += "model_quality_threshold{monitor=\"\(escape(m))\",metric=\"\(metric)\"} \(c.threshold)\n" } }
         }
         family("monitor_violations", "Constraint violations of the monitor's latest run, by check type.")
         for m in names {

@@ -21,6 +21,8 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
     private struct Runtime {
         var configuration: MonitorConfiguration
         var baseline: Baseline
+        /// Model quality: the metrics' constraints.
+        var quality: QualityBaseline?
         var schedule: ScheduleExpression
         var anchor: Int64
         var next: Int64?
@@ -52,7 +54,14 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
 
     static func check(_ c: MonitorConfiguration) throws -> (ScheduleExpression, [String: FeatureRule], FeatureRule, [String: InferredType]) {
         func bad(_ what: String) -> ControlError { ControlError(message: "monitor \(c.name): \(what)", terminal: true) }
-        guard c.checkType == "data_quality" else { throw bad("check type \(c.checkType) is not run by this host (data_quality is)") }
+        switch c.checkType {
+        case "data_quality": break
+        case "model_quality":
+            guard let p = c.problemType, ProblemType(rawValue: p) != nil else { throw bad("model quality needs a problem type (binary_classification, multiclass_classification or regression)") }
+            guard c.groundTruth != nil else { throw bad("model quality needs a ground-truth folder") }
+            if let t = c.probabilityThreshold { guard t.isFinite, t >= 0, t <= 1 else { throw bad("the probability threshold is between 0 and 1") } }
+        default: throw bad("check type \(c.checkType) is not run by this host (data_quality and model_quality are)")
+        }
         let schedule: ScheduleExpression
         do { schedule = try ScheduleExpression.parse(c.schedule) } catch { throw bad(error.description) }
         if let w = c.window { guard w.isFinite, w >= 60, w <= 31 * 86_400 else { throw bad("the window is 1 minute to 31 days") } }
@@ -80,23 +89,39 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
     }
 
     /// Loads (or computes) the baseline off the caller's thread.
-    func loadBaseline(_ c: MonitorConfiguration, types: [String: InferredType]) async throws -> Baseline {
+    func loadBaseline(_ c: MonitorConfiguration, types: [String: InferredType]) async throws -> (Baseline, QualityBaseline?) {
         let folder = store(c.name).baselineFolder
-        return try await withCheckedThrowingContinuation { (k: CheckedContinuation<Baseline, Error>) in
+        return try await withCheckedThrowingContinuation { (k: CheckedContinuation<(Baseline, QualityBaseline?), Error>) in
             queue.async {
                 do {
-                    if let csv = c.baselineCSV {
+                    if c.checkType == "model_quality", let problem = c.problemType.flatMap(ProblemType.init(rawValue:)) {
+                        let quality: QualityBaseline
+                        if let csv = c.baselineCSV {
+                            let (q, statistics, constraints) = try QualityBaseline.fromCSV(path: csv, problem: problem, label: c.label ?? "label",
+                                                                                          answer: c.prediction ?? "prediction", threshold: c.probabilityThreshold ?? 0.5)
+                            try RunStore.writeFolder(folder, files: [("statistics.json", JacksonJSON.text(statistics)),
+                                                                     ("constraints.json", JacksonJSON.text(constraints))])
+                            quality = q
+                        } else if let cons = c.baselineConstraints {
+                            quality = try QualityBaseline.fromConstraints(path: cons, problem: problem)
+                        } else {
+                            throw ControlError(message: "monitor \(c.name): no baseline", terminal: true)
+                        }
+                        k.resume(returning: (Baseline(features: [], itemCount: quality.itemCount, hasSamples: false), quality))
+                    } else if let csv = c.baselineCSV {
                         let (baseline, statistics, constraints) = try Baseline.fromCSV(path: csv, types: types)
                         try RunStore.writeFolder(folder, files: [("statistics.json", JacksonJSON.text(statistics)),
                                                                  ("constraints.json", JacksonJSON.text(constraints))])
-                        k.resume(returning: baseline)
+                        k.resume(returning: (baseline, nil))
                     } else if let s = c.baselineStatistics, let cons = c.baselineConstraints {
-                        k.resume(returning: try Baseline.fromFiles(statistics: s, constraints: cons))
+                        k.resume(returning: (try Baseline.fromFiles(statistics: s, constraints: cons), nil))
                     } else {
                         k.resume(throwing: ControlError(message: "monitor \(c.name): no baseline", terminal: true))
                     }
                 } catch let e as BaselineError {
                     k.resume(throwing: ControlError(message: "monitor \(c.name): baseline \(e.description)", terminal: true))
+                } catch let e as ControlError {
+                    k.resume(throwing: e)
                 } catch {
                     k.resume(throwing: ControlError(message: "monitor \(c.name): \(error)", terminal: true))
                 }
@@ -108,11 +133,13 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         let (schedule, _, _, types) = try Self.check(c)
         let old = lock.withLock { monitors[c.name] }
         let baseline: Baseline
+        let quality: QualityBaseline?
         if let old, old.configuration.baselineDigest == c.baselineDigest, old.configuration.features.map(\.type) == c.features.map(\.type),
-           old.configuration.baselineCSV == c.baselineCSV {
-            baseline = old.baseline
+           old.configuration.baselineCSV == c.baselineCSV, old.configuration.label == c.label, old.configuration.prediction == c.prediction,
+           old.configuration.problemType == c.problemType, old.configuration.probabilityThreshold == c.probabilityThreshold {
+            (baseline, quality) = (old.baseline, old.quality)
         } else {
-            baseline = try await loadBaseline(c, types: types)
+            (baseline, quality) = try await loadBaseline(c, types: types)
         }
         for f in c.features where !baseline.features.contains(where: { $0.name == f.name }) {
             throw ControlError(message: "monitor \(c.name): feature \(f.name) is not a column of the baseline", terminal: true)
@@ -122,11 +149,12 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         store.clearPartial()
         let history = store.history(limit: 1)
         let status: MonitorStatus = lock.withLock {
-            var r = old ?? Runtime(configuration: c, baseline: baseline, schedule: schedule, anchor: now, lastRun: history.last,
+            var r = old ?? Runtime(configuration: c, baseline: baseline, quality: quality, schedule: schedule, anchor: now, lastRun: history.last,
                                    runs: (try? FileManager.default.contentsOfDirectory(atPath: store.runsFolder))?.filter { !$0.hasPrefix(".") }.count ?? 0)
             if r.configuration.schedule != c.schedule { r.anchor = now }
             r.configuration = c
             r.baseline = baseline
+            r.quality = quality
             r.schedule = schedule
             r.next = c.enabled ? schedule.next(after: max(now, Int64(r.lastRun?.time ?? 0)), anchor: r.anchor) : nil
             monitors[c.name] = r
@@ -192,10 +220,11 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
     func rebaseline(_ name: String) async throws -> MonitorStatus {
         guard let r = lock.withLock({ monitors[name] }) else { throw ControlError(message: "no monitor \(name)", terminal: false) }
         let (_, _, _, types) = try Self.check(r.configuration)
-        let baseline = try await loadBaseline(r.configuration, types: types)
+        let (baseline, quality) = try await loadBaseline(r.configuration, types: types)
         return lock.withLock {
             guard var current = monitors[name] else { return statusLocked(r) }
             current.baseline = baseline
+            current.quality = quality
             monitors[name] = current
             return statusLocked(current)
         }
@@ -221,8 +250,17 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         var violations: [Violation] = []
         var drift: [DriftResult] = []
         var statistics: JSONValue?
+        var quality: [(String, Double, QualityConstraint?)] = []
         do {
             let (_, rules, defaultRule, _) = try Self.check(c)
+            if let q = r.quality {
+                let files = CaptureReader.files(in: "\(directory)/capture/\(c.endpoint)", variant: c.variant, start: start, end: end)
+                let outcome = Self.qualityRun(q, c, files: files, start: start, end: end, summary: &summary)
+                statistics = outcome.statistics
+                violations = outcome.violations
+                quality = outcome.metrics
+                throw Done()
+            }
             let files = CaptureReader.files(in: "\(directory)/capture/\(c.endpoint)", variant: c.variant, start: start, end: end)
             let (window, read) = CaptureReader.read(files: files, template: r.baseline.template, start: start, end: end)
             summary.records = read.records
@@ -242,12 +280,14 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
                 if !violations.isEmpty { summary.status = "CompletedWithViolations" }
                 if window.unreadableRecords > 0 { summary.message = "\(window.unreadableRecords) captured records had no CSV input and were not read" }
             }
+        } catch is Done {
         } catch {
             summary.status = "Failed"
             summary.message = "\(error)"
         }
         let history = store.driftHistory(limit: 19) + [(id, drift)]
-        let report = Report.html(monitor: name, summary: summary, violations: violations, drift: drift, history: history)
+        let report = Report.html(monitor: name, summary: summary, violations: violations, drift: drift, history: history, quality: quality,
+                                 qualityHistory: store.history(limit: 19).compactMap { run in run.metrics.map { (run.id, $0) } } + [(id, summary.metrics ?? [:])])
         do {
             try store.write(run: summary, statistics: statistics, violations: violations, drift: drift, report: report)
         } catch {
@@ -255,7 +295,7 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
             summary.message = "cannot write the run's files: \(error)"
             summary.folder = nil
         }
-        metrics.monitors.record(monitor: name, drift: drift, violations: violations)
+        metrics.monitors.record(monitor: name, drift: drift, violations: violations, quality: quality)
         lock.withLock {
             guard var current = monitors[name] else { return }
             current.running = false
@@ -270,6 +310,58 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
                  [MonitorConfiguration.arn(name)])
         supervisor.wake(self)
         return summary
+    }
+
+    /// Ends a model-quality run's part of `execute` early (its files are written the same way).
+    private struct Done: Error {}
+
+    /// Captured answers in the window joined with their labels, the problem type's metrics, and
+    /// each metric's constraint.
+    static func qualityRun(_ q: QualityBaseline, _ c: MonitorConfiguration, files: [String], start: Double, end: Double,
+                           summary: inout MonitorRunSummary) -> (statistics: JSONValue?, violations: [Violation], metrics: [(String, Double, QualityConstraint?)]) {
+        let (answers, records, unreadable) = CaptureReader.answers(files: files, start: start, end: end)
+        let truth = GroundTruth.read(folder: c.groundTruth ?? "")
+        var labels: [String] = [], predictions: [String] = []
+        var matchedIDs = Set<String>()
+        for a in answers {
+            let key = a.inferenceID.flatMap { truth.labels[$0] != nil ? $0 : nil } ?? (truth.labels[a.eventID] != nil ? a.eventID : nil)
+            guard let key, let label = truth.labels[key] else { continue }
+            matchedIDs.insert(key)
+            labels.append(label)
+            predictions.append(a.text)
+        }
+        summary.records = records
+        summary.rows = labels.count
+        var notes: [String] = []
+        let unlabeled = answers.count - labels.count
+        if unlabeled > 0 { notes.append("\(unlabeled) captured answers have no ground truth yet") }
+        let unknown = truth.labels.count - matchedIDs.count
+        if unknown > 0 { notes.append("\(unknown) ground-truth records match no captured record in the window") }
+        if truth.malformed > 0 { notes.append("\(truth.malformed) ground-truth lines are not in the merge format and were left out") }
+        if unreadable > 0 { notes.append("\(unreadable) captured records have no output") }
+        if labels.count < c.minimumSamples {
+            summary.status = "Skipped"
+            notes.insert("\(labels.count) answers with ground truth in the window, fewer than the minimum of \(c.minimumSamples); no comparison was made", at: 0)
+            summary.message = notes.joined(separator: "; ")
+            return (nil, [], [])
+        }
+        let values = QualityMetrics.compute(q.problem, labels: labels, answers: predictions, threshold: c.probabilityThreshold ?? 0.5)
+        var violations: [Violation] = []
+        var rows: [(String, Double, QualityConstraint?)] = []
+        for m in q.problem.metrics {
+            let v = values[m.name] ?? .nan
+            let constraint = q.constraints[m.name]
+            rows.append((m.name, v, constraint))
+            if let constraint, v.isFinite, constraint.violated(by: v) {
+                violations.append(Violation(metric: m.name, check: constraint.comparison,
+                                            description: "Metric \(m.name) with \(Evaluation.fmt(v)) was \(constraint.comparison) '\(Evaluation.fmt(constraint.threshold))'"))
+            }
+        }
+        summary.metrics = values.filter { $0.value.isFinite }
+        summary.violations = violations.count
+        if !violations.isEmpty { summary.status = "CompletedWithViolations" }
+        if !notes.isEmpty { summary.message = notes.joined(separator: "; ") }
+        return (QualityMetrics.statistics(q.problem, values, itemCount: labels.count), violations, rows)
     }
 
     static func detailType(_ status: String) -> String {
@@ -291,14 +383,15 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         if let v = c.variant { members.append(.init("variant", .string(v))) }
         members.append(.init("capture", .string(captureFolder)))
         members.append(.init("violations", .array(violations.map {
-            .object([.init("feature_name", .string($0.feature_name)), .init("constraint_check_type", .string($0.constraint_check_type)),
-                     .init("description", .string($0.description))])
+            .object([$0.metric_name.map { .init("metric_name", .string($0)) } ?? .init("feature_name", .string($0.feature_name)),
+                     .init("constraint_check_type", .string($0.constraint_check_type)), .init("description", .string($0.description))])
         })))
         members.append(.init("drift", .array(drift.map {
             .object([.init("feature", .string($0.feature)), .init("method", .string($0.method.rawValue)), .init("statistic", .number($0.statistic)),
                      .init("threshold", .number($0.threshold)), .init("drifted", .bool($0.drifted))])
         })))
         members.append(.init("driftedFeatures", .array(s.driftedFeatures.map { .string($0) })))
+        if let m = s.metrics { members.append(.init("metrics", .object(m.keys.sorted().map { .init($0, .number(m[$0]!)) }))) }
         if let f = s.folder { members.append(.init("report", .string(f + "/report.html"))) }
         if let m = s.message { members.append(.init("message", .string(m))) }
         return .object(members)

@@ -10,7 +10,8 @@ extension Monitor {
     static func read(_ entry: ResourceEntry, reader: inout NodeReader, in context: ReadContext) -> Monitor? {
         let what = "monitor '\(entry.name)'"
         guard let keys = reader.keys(entry.node, allowed: ["endpoint", "variant", "type", "schedule", "window", "baseline", "features", "drift",
-                                                           "minimum_samples", "state"], context: what) else { return nil }
+                                                           "minimum_samples", "state", "problem_type", "ground_truth",
+                                                           "probability_threshold"], context: what) else { return nil }
         var failed = false
         var endpoint = ""
         var endpointLocation: SourceLocation?
@@ -51,8 +52,8 @@ extension Monitor {
         if let t = keys["type"] {
             if let text = reader.literalString(t.value, what: "'type' of \(what)") {
                 switch text {
-                case "data_quality": m.checkType = text
-                case "model_quality", "model_bias", "model_explainability":
+                case "data_quality", "model_quality": m.checkType = text
+                case "model_bias", "model_explainability":
                     reader.error(.monitorCheckTypeNotBuilt(text, of: what, at: reader.location(t.value)))
                     failed = true
                 default:
@@ -60,6 +61,38 @@ extension Monitor {
                     failed = true
                 }
             } else { failed = true }
+        }
+        let quality = m.checkType == "model_quality"
+        for key in ["problem_type", "ground_truth", "probability_threshold"] where !quality {
+            if let k = keys[key] {
+                reader.error(.onlyForQuality(key, of: what, at: k.keyLocation))
+                failed = true
+            }
+        }
+        if quality {
+            if let p = reader.require(keys, "problem_type", hint: "add 'problem_type: binary_classification' (or multiclass_classification, regression)") {
+                if let text = reader.literalString(p.value, what: "'problem_type' of \(what)") {
+                    if ProblemType(rawValue: text) != nil { m.problemType = text } else {
+                        reader.error(.unknownProblemType(text, of: what, at: reader.location(p.value)))
+                        failed = true
+                    }
+                } else { failed = true }
+            } else { failed = true }
+            if let g = reader.require(keys, "ground_truth", hint: "add 'ground_truth: FOLDER' of JSON lines in SageMaker's merge format, keyed by the captured inferenceId") {
+                if let text = reader.literalString(g.value, what: "'ground_truth' of \(what)") {
+                    m.groundTruthWritten = text
+                    m.groundTruth = PathMath.resolve(text, against: context.stackDirectory)
+                } else { failed = true }
+            } else { failed = true }
+            if let t = keys["probability_threshold"] {
+                if let v = reader.number(t.value, what: "'probability_threshold' of \(what)", range: .closed(0, 1)) { m.probabilityThreshold = v } else { failed = true }
+            }
+            for key in ["features", "drift"] {
+                if let k = keys[key] {
+                    reader.error(.onlyForDataQuality(key, of: what, at: k.keyLocation))
+                    failed = true
+                }
+            }
         }
         if let w = keys["window"] {
             if case .scalar(let s) = w.value, s.string == "since_last_run" {
@@ -82,8 +115,10 @@ extension Monitor {
                 }
             } else { failed = true }
         }
-        if let b = reader.require(keys, "baseline", hint: "add 'baseline: training.csv' (a CSV with a header), or {statistics: statistics.json, constraints: constraints.json}") {
-            if !readBaseline(b, into: &m, of: what, reader: &reader, context: context) { failed = true }
+        if let b = reader.require(keys, "baseline", hint: quality
+            ? "add 'baseline: {csv: labelled.csv, label: is_fraud, prediction: score}', or {constraints: constraints.json}"
+            : "add 'baseline: training.csv' (a CSV with a header), or {statistics: statistics.json, constraints: constraints.json}") {
+            if !readBaseline(b, into: &m, of: what, quality: quality, reader: &reader, context: context) { failed = true }
         } else { failed = true }
         if let d = keys["drift"] {
             if let rule = readRule(d.value, of: "'drift' of \(what)", allowType: false, reader: &reader) {
@@ -118,7 +153,7 @@ extension Monitor {
     }
 
     /// `baseline: FILE.csv`, `{csv: FILE}` or `{statistics: FILE, constraints: FILE}`.
-    static func readBaseline(_ b: Entry, into m: inout Monitor, of what: String, reader: inout NodeReader, context: ReadContext) -> Bool {
+    static func readBaseline(_ b: Entry, into m: inout Monitor, of what: String, quality: Bool, reader: inout NodeReader, context: ReadContext) -> Bool {
         func file(_ node: Node, _ label: String) -> (String, String)? {
             guard let path = reader.literalString(node, what: "'baseline\(label)' of \(what)") else { return nil }
             let resolved = PathMath.resolve(path, against: context.stackDirectory)
@@ -132,15 +167,22 @@ extension Monitor {
         var csvNode: Node?
         var statsNode: Node?, consNode: Node?
         if case .mapping = b.value {
-            guard let keys = reader.keys(b.value, allowed: ["csv", "statistics", "constraints"], context: "'baseline' of \(what)") else { return false }
+            guard let keys = reader.keys(b.value, allowed: quality ? ["csv", "constraints", "label", "prediction"] : ["csv", "statistics", "constraints"],
+                                         context: "'baseline' of \(what)") else { return false }
             csvNode = keys["csv"]?.value
             statsNode = keys["statistics"]?.value
             consNode = keys["constraints"]?.value
+            for (key, target) in [("label", \Monitor.label), ("prediction", \Monitor.prediction)] {
+                if let k = keys[key] {
+                    guard let text = reader.literalString(k.value, what: "'baseline.\(key)' of \(what)") else { return false }
+                    m[keyPath: target] = text
+                }
+            }
             if csvNode != nil && (statsNode != nil || consNode != nil) {
                 reader.error(.baselineBothForms(what, at: reader.location(b.value)))
                 return false
             }
-            if csvNode == nil && (statsNode == nil || consNode == nil) {
+            if csvNode == nil && (quality ? consNode == nil : (statsNode == nil || consNode == nil)) {
                 reader.error(.baselineIncomplete(what, at: reader.location(b.value)))
                 return false
             }
@@ -148,7 +190,14 @@ extension Monitor {
         if let node = csvNode {
             guard let (path, hash) = file(node, "") else { return false }
             switch context.files.baselineColumns(at: path) {
-            case .success(let columns): m.baselineColumns = columns
+            case .success(let columns):
+                m.baselineColumns = columns
+                if quality, !columns.isEmpty {
+                    for column in [m.label ?? "label", m.prediction ?? "prediction"] where !columns.contains(column) {
+                        reader.error(.monitorFeatureNotInBaseline(column, of: what, suggestion: suggestion(for: column, among: columns), at: reader.location(b.value)))
+                        return false
+                    }
+                }
             case .failure(let e):
                 let loc = e.line > 0 ? SourceLocation(file: e.path, line: e.line, column: e.column) : reader.location(node)
                 reader.error(.badBaselineCSV(e.message, hint: e.hint, at: loc))
@@ -156,6 +205,12 @@ extension Monitor {
             }
             m.baselineCSV = path
             m.baselineDigest = hash
+            return true
+        }
+        if quality, let c = consNode {
+            guard let (cp, ch) = file(c, ".constraints") else { return false }
+            m.baselineConstraints = cp
+            m.baselineDigest = ch
             return true
         }
         guard let s = statsNode, let c = consNode, let (sp, sh) = file(s, ".statistics"), let (cp, ch) = file(c, ".constraints") else { return false }

@@ -39,6 +39,13 @@ public struct Monitor: ResourceDefinition {
     public var threshold: Double?
     public var minimumSamples = 1
     public var enabled = true
+    /// Model quality.
+    public var problemType: String?
+    public var groundTruth: String?
+    public var groundTruthWritten: String?
+    public var label: String?
+    public var prediction: String?
+    public var probabilityThreshold: Double?
     public var location: SourceLocation?
     var endpointLocation: SourceLocation?
     var variantLocation: SourceLocation?
@@ -61,13 +68,17 @@ public struct Monitor: ResourceDefinition {
         if let m = c.method { a["drift.method"] = .string(m) }
         if let t = c.threshold { a["drift.threshold"] = .number(t) }
         a["minimum_samples"] = .number(Double(c.minimumSamples))
+        if let p = c.problemType { a["problem_type"] = .string(p) }
+        if let l = c.label { a["baseline.label"] = .string(l) }
+        if let p = c.prediction { a["baseline.prediction"] = .string(p) }
+        if let t = c.probabilityThreshold { a["probability_threshold"] = .number(t) }
         a["state"] = .string(c.enabled ? "enabled" : "disabled")
         return a
     }
 
     /// Another endpoint (or variant, or check type) is another monitoring schedule; its past
     /// runs stay in the environment's data folder and log.
-    static let replacingPaths: Set<String> = ["endpoint", "variant", "type"]
+    static let replacingPaths: Set<String> = ["endpoint", "variant", "type", "problem_type"]
 
     public static func replacementReason(changed paths: [String]) -> String? {
         let hit = paths.filter { replacingPaths.contains($0) }.sorted()
@@ -90,17 +101,21 @@ extension Monitor: ReadableDefinition {
                              baselineCSV: baselineCSV, baselineStatistics: baselineStatistics, baselineConstraints: baselineConstraints,
                              baselineDigest: baselineDigest,
                              features: features.map { .init(name: $0.name, type: $0.type, method: $0.method, threshold: $0.threshold) },
-                             method: method, threshold: threshold, minimumSamples: minimumSamples, enabled: enabled)
+                             method: method, threshold: threshold, minimumSamples: minimumSamples, enabled: enabled, problemType: problemType,
+                             groundTruth: groundTruth, label: label, prediction: prediction, probabilityThreshold: probabilityThreshold)
     }
 
     var declaredAttributes: Attributes {
-        ["baseline": .string(baselineFiles.joined(separator: ", "))]
+        var a: Attributes = ["baseline": .string(baselineFiles.joined(separator: ", "))]
+        if let g = groundTruthWritten { a["ground_truth"] = .string(g) }
+        return a
     }
 
     func check(in index: ResourceIndex, into diagnostics: inout Diagnostics) {
         guard let e = index.value(Endpoint.self, named: endpoint) else { return }
-        guard let capture = e.dataCapture, capture.modes.contains(.input) else {
-            diagnostics.append(.monitorWithoutCapture(name, endpoint: endpoint, at: endpointLocation))
+        let needed: DataCapture.Mode = checkType == "model_quality" ? .output : .input
+        guard let capture = e.dataCapture, capture.modes.contains(needed) else {
+            diagnostics.append(.monitorWithoutCapture(name, endpoint: endpoint, mode: needed.rawValue, at: endpointLocation))
             return
         }
         if let v = variant, !e.variants.contains(where: { $0.name == v }) {
