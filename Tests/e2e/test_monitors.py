@@ -327,3 +327,46 @@ def test_model_quality_joins_answers_with_ground_truth_and_counts_what_does_not_
     stats = json.load(open(os.path.join(summary["folder"], "statistics.json")))
     real_stats = json.load(open(os.path.join(CONFORMANCE, "model_quality", "sdk_pipeline_model_quality_statistics.json")))
     assert keys(stats) == keys(real_stats)
+
+
+def test_a_host_killed_during_a_run_leaves_no_partial_report_and_the_next_run_completes(mlgw, tmp_path):
+    import signal
+    path = write_stack(tmp_path, """  edge:
+    endpoint: e
+    schedule: rate(1 hour)
+    window: 1h
+    baseline: baseline.csv
+""")
+    mlgw.run("apply", path, "--auto-approve")
+    # Enough captured records that a run takes a while (written as the capture writer does).
+    stamp = time.time() - 30
+    hour = time.strftime("%Y/%m/%d/%H", time.gmtime(stamp))
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+    folder = os.path.join(mlgw.state_dir, "drift-edge", "default", "capture", "e", "a", hour)
+    os.makedirs(folder, exist_ok=True)
+    line = ('{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"%s,a","encoding":"CSV"}},'
+            '"eventMetadata":{"eventId":"e","inferenceTime":"' + iso + '"},"eventVersion":"0"}\n')
+    for k in range(4):
+        with open(os.path.join(folder, f"big-{k}.jsonl"), "w") as f:
+            f.writelines(line % (i % 97) for i in range(150_000))
+    pid = mlgw.status(path)["host"]["pid"]
+    import subprocess
+    from conftest import BIN
+    run = subprocess.Popen([BIN, "monitor", "run", path, "edge"], env=dict(os.environ, MLGW_STATE_DIR=mlgw.state_dir),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.4)
+    os.kill(pid, signal.SIGKILL)
+    run.wait(timeout=30)
+    # The command lost its host mid-run.
+    assert run.returncode == 1 and b"does not answer" in run.stderr.read(), "the run finished before the kill; give it more records"
+    runs = os.path.join(mlgw.state_dir, "drift-edge", "default", "data", "monitors", "edge", "runs")
+    visible = [n for n in os.listdir(runs) if not n.startswith(".")] if os.path.isdir(runs) else []
+    for name in visible:
+        # Whatever is visible is whole.
+        assert sorted(os.listdir(os.path.join(runs, name))) == ["constraint_violations.json", "drift.json", "report.html", "run.json", "statistics.json"]
+    # The next apply starts a new host; the next run completes over the same window.
+    mlgw.run("apply", path, "--auto-approve")
+    p = mlgw.run("monitor", "run", path, "edge", "--json", check=False)
+    summary = json.loads(p.stdout)
+    assert summary["rows"] == 600_000 and summary["status"] in ("Completed", "CompletedWithViolations"), summary
+    assert not any(n.startswith(".") for n in os.listdir(runs))

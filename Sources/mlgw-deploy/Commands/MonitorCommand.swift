@@ -67,7 +67,10 @@ struct MonitorCommand: AsyncParsableCommand {
 
     static func printSummary(_ s: MonitorRunSummary, name: String) {
         Console.out("monitor \(name): run \(s.id) \(s.status): \(s.rows) rows from \(s.records) captured records, window \(CivilDate.iso(s.windowStart)) to \(CivilDate.iso(s.windowEnd))")
-        if let m = s.message { print("  \(m)") }
+        if let m = s.message { Console.out("  \(m)") }
+        if let metrics = s.metrics, !metrics.isEmpty {
+            Console.table([["METRIC", "VALUE"]] + metrics.keys.sorted().map { [$0, Evaluation.fmt(metrics[$0]!)] })
+        }
         if let folder = s.folder {
             let decoder = JSONDecoder()
             if let data = FileManager.default.contents(atPath: folder + "/drift.json"), let drift = try? decoder.decode([DriftResult].self, from: data), !drift.isEmpty {
