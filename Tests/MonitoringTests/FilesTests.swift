@@ -150,6 +150,7 @@ func conformanceFile(_ path: String) throws -> JSONValue {
         func feature(_ p: FeatureProfile) -> BaselineFeature { BaselineFeature(name: "x", type: .fractional, completeness: 1, domain: nil, profile: p) }
         #expect(Drift.defaultMethod(feature(profile(1000, distinct: 50)), window: profile(10, distinct: 10)) == .ks)
         #expect(Drift.defaultMethod(feature(profile(1000, distinct: 3)), window: profile(10, distinct: 3)) == .chiSquare)
+        #expect(Drift.defaultMethod(feature(profile(1000, distinct: 2)), window: profile(10, distinct: 2)) == .zTest)
         #expect(Drift.defaultMethod(feature(profile(1001, distinct: 50)), window: profile(10, distinct: 10)) == .wasserstein)
         #expect(Drift.defaultMethod(feature(profile(1001, distinct: 4)), window: profile(10, distinct: 4)) == .jensenShannon)
         let files = BaselineFeature(name: "x", type: .fractional, completeness: 1, domain: nil, profile: nil)

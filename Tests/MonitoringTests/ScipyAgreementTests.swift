@@ -33,7 +33,13 @@ struct ScipyFixtures: Decodable {
         var k: Double
         var sf: Double
     }
+    struct Z: Decodable {
+        var reference: [Double]
+        var current: [Double]
+        var p: Double
+    }
     var ks: [KS]
+    var ztest: [Z]
     var categorical: [Categorical]
     var histograms: [Histogram]
     var chi2_sf: [ChiSF]
@@ -77,6 +83,14 @@ func closeRelative(_ x: Double, _ y: Double, _ tolerance: Double = 1e-6) -> Bool
         #expect(chi.degreesOfFreedom == c.chi2_dof)
         #expect(closeRelative(chi.statistic, c.chi2_statistic, 1e-9), "\(chi.statistic) vs scipy \(c.chi2_statistic)")
         #expect(closeRelative(chi.pValue, c.chi2_pvalue), "\(chi.pValue) vs scipy \(c.chi2_pvalue)")
+    }
+
+    @Test func zTestAsEvidentlyComputesIt() {
+        for c in ScipyFixtures.shared.ztest {
+            let p = ZTest.proportions(c.reference, c.current)
+            #expect(closeRelative(p, c.p), "\(c.reference) \(c.current): \(p) vs \(c.p)")
+        }
+        #expect(ZTest.proportions([5, 0], [7, 0]) == 1)
     }
 
     @Test func chiSquareSurvival() {

@@ -66,7 +66,18 @@ for n in [10, 1000]:
 chi2_sf = [{"x": x, "k": k, "sf": float(stats.chi2.sf(x, k))}
            for k in [1, 2, 3, 7, 39, 120] for x in [0.01, 0.5, 1.0, 3.84, 10.0, 50.0, 200.0]]
 
-out = {"ks": cases, "categorical": categorical, "histograms": histograms, "chi2_sf": chi2_sf}
+# Evidently's two-proportion Z-test (evidently.legacy.calculations.stattests.z_stattest), on counts
+# of two values: the indicator is "not the first value".
+ztest = []
+for n1, n2, p, q in [(50, 60, 0.3, 0.35), (500, 400, 0.5, 0.6), (1000, 1000, 0.1, 0.1), (900, 30, 0.2, 0.9), (20, 20, 0.5, 0.45)]:
+    a = int(rng.binomial(n1, p))
+    b = int(rng.binomial(n2, q))
+    p1, p2 = a / n1, b / n2
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+    ztest.append({"reference": [float(n1 - a), float(a)], "current": [float(n2 - b), float(b)], "p": float(2 * (1 - stats.norm.cdf(np.abs(z))))})
+
+out = {"ks": cases, "categorical": categorical, "histograms": histograms, "chi2_sf": chi2_sf, "ztest": ztest}
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "Fixtures", "scipy.json"), "w") as f:
     json.dump(out, f, separators=(",", ":"))

@@ -300,12 +300,19 @@ def test_model_quality_joins_answers_with_ground_truth_and_counts_what_does_not_
     for i in range(len(labels)):
         client.invoke_endpoint(EndpointName="e", ContentType="text/csv", Body="1,a", InferenceId=f"q-{i}")
     invoke(client, "2,b")  # captured without an inference id or a label
-    truth = tmp_path / "truth" / "2026"
-    truth.mkdir(parents=True)
     lines = [json.dumps({"groundTruthData": {"data": str(y), "encoding": "CSV"}, "eventMetadata": {"eventId": f"q-{i}"}, "eventVersion": "0"})
              for i, y in enumerate(labels)]
-    lines += [json.dumps({"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": "nobody"}, "eventVersion": "0"}), "{broken"]
-    (truth / "labels.jsonl").write_text("\n".join(lines) + "\n")
+    lines += [json.dumps({"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": "nobody"}, "eventVersion": "0"})]
+    # An upload with a bad line writes nothing and says where.
+    (tmp_path / "bad.jsonl").write_text(lines[0] + "\n{broken\n" + json.dumps({"eventMetadata": {"eventId": "x"}}) + "\n")
+    p = mlgw.run("monitor", "ground-truth", path, "quality", tmp_path / "bad.jsonl", check=False)
+    assert p.returncode == 1 and "bad.jsonl:2: not a JSON object" in p.stderr and "bad.jsonl:3: no groundTruthData.data" in p.stderr
+    assert "nothing was written" in p.stderr and not (tmp_path / "truth").exists()
+    (tmp_path / "labels.jsonl").write_text("\n".join(lines) + "\n")
+    p = mlgw.run("monitor", "ground-truth", path, "quality", tmp_path / "labels.jsonl")
+    assert "6 ground-truth records written to " + str(tmp_path / "truth") in p.stdout
+    # A file dropped into the folder by hand with a line out of format: counted at the run.
+    (tmp_path / "truth" / "by-hand.jsonl").write_text("{broken\n")
     time.sleep(1.6)
     p = mlgw.run("monitor", "run", path, "quality", "--json", check=False)
     summary = json.loads(p.stdout)

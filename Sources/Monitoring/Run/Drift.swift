@@ -15,24 +15,27 @@ public enum DriftMethod: String, Sendable, Codable, CaseIterable, Equatable {
     /// Model Monitor's baseline drift distance: the largest gap between the cumulative bucket
     /// shares (categories: between the shares); drift above the threshold (0.1).
     case lInfinity = "l_infinity"
+    /// Two-proportion Z-test of a two-valued feature (Evidently's `z`); drift when the p-value is
+    /// below the threshold (0.05).
+    case zTest = "z_test"
 
     public var defaultThreshold: Double {
         switch self {
-        case .ks, .chiSquare: return 0.05
+        case .ks, .chiSquare, .zTest: return 0.05
         case .wasserstein, .jensenShannon, .psi, .lInfinity: return 0.1
         }
     }
 
     /// p-value tests drift when small; distances when large.
-    public var isPValue: Bool { self == .ks || self == .chiSquare }
+    public var isPValue: Bool { self == .ks || self == .chiSquare || self == .zTest }
 
     /// Whether the method needs the baseline's rows (a training CSV), not only its statistics file.
-    public var needsSamples: Bool { self == .ks || self == .wasserstein || self == .chiSquare }
+    public var needsSamples: Bool { self == .ks || self == .wasserstein || self == .chiSquare || self == .zTest }
 
     public func drifted(_ statistic: Double, threshold: Double) -> Bool {
         switch self {
         case .ks: return statistic <= threshold
-        case .chiSquare: return statistic < threshold
+        case .chiSquare, .zTest: return statistic < threshold
         case .lInfinity: return statistic > threshold
         case .wasserstein, .jensenShannon, .psi: return statistic >= threshold
         }
@@ -86,13 +89,14 @@ public struct BaselineFeature: Sendable {
 public enum Drift {
     /// The method used when the stack names none: Evidently's default rule. A baseline of at most
     /// 1,000 rows: numeric features with more than 5 distinct values (baseline and window
-    /// together) by KS, others by chi-square; larger baselines: numeric by normalised Wasserstein,
-    /// others by Jensen–Shannon. A baseline given as files only: Model Monitor's L-infinity.
+    /// together) by KS, others by chi-square (by the Z-test with at most 2 values); larger
+    /// baselines: numeric by normalised Wasserstein, others by Jensen–Shannon. A baseline given as
+    /// files only: Model Monitor's L-infinity.
     public static func defaultMethod(_ baseline: BaselineFeature, window: FeatureProfile) -> DriftMethod {
         guard let ref = baseline.profile else { return .lInfinity }
         let distinct = distinctUnion(ref, window)
         if ref.present <= 1000 {
-            return baseline.type.isNumeric && distinct > 5 ? .ks : .chiSquare
+            return baseline.type.isNumeric && distinct > 5 ? .ks : distinct > 2 ? .chiSquare : .zTest
         }
         return baseline.type.isNumeric && distinct > 5 ? .wasserstein : .jensenShannon
     }
@@ -126,10 +130,10 @@ public enum Drift {
                 statistic = Distances.wasserstein(sorted: r.sorted, window.sorted) / max(r.std, 0.001)
             }
             (bins, ref, cur) = pictureBins(r.sorted, window.sorted)
-        case .chiSquare:
+        case .chiSquare, .zTest:
             guard let r = baseline.profile else { return nil }
             (bins, ref, cur) = numeric ? valueCounts(r.sorted, window.sorted) : categoryCounts(r.categories, window.categories)
-            statistic = ChiSquare.contingency(ref, cur).pValue
+            statistic = method == .chiSquare ? ChiSquare.contingency(ref, cur).pValue : ZTest.proportions(ref, cur)
         case .jensenShannon, .psi:
             if let r = baseline.profile {
                 (bins, ref, cur) = numeric && r.distinctCount > 20 ? sturgesBins(r.sorted, window.sorted)
@@ -213,5 +217,31 @@ public enum Drift {
             cur[k] += 1
         }
         return (buckets.map { label($0.lower) }, buckets.map(\.count), cur)
+    }
+}
+
+/// Evidently's two-proportion Z-test: each sample as the indicator "not the first value (in sorted
+/// order)", z = (p1 − p2) / √(P(1 − P)(1/n1 + 1/n2)), p = 2·(1 − Φ(|z|)) computed as scipy does
+/// (`2 * (1 - norm.cdf(abs(z)))`), so tiny p-values round the same way.
+public enum ZTest {
+    /// Counts per value (the same values, sorted, in both); 1 when both hold one and the same value.
+    public static func proportions(_ reference: [Double], _ current: [Double]) -> Double {
+        let n1 = reference.reduce(0, +), n2 = current.reduce(0, +)
+        guard n1 > 0, n2 > 0 else { return .nan }
+        let presentRef = reference.indices.filter { reference[$0] > 0 }, presentCur = current.indices.filter { current[$0] > 0 }
+        if presentRef.count == 1, presentCur == presentRef { return 1 }
+        guard let first = reference.indices.first(where: { reference[$0] + current[$0] > 0 }) else { return .nan }
+        let p1 = (n1 - reference[first]) / n1, p2 = (n2 - current[first]) / n2
+        let pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+        let z = (p1 - p2) / (pooled * (1 - pooled) * (1 / n1 + 1 / n2)).squareRoot()
+        return 2 * (1 - normalCDF(abs(z)))
+    }
+
+    /// Φ(x) as scipy's `ndtr`: ½·erfc(−x/√2).
+    static func normalCDF(_ x: Double) -> Double {
+        let t = x * 0.5.squareRoot()
+        if abs(t) < 0.5.squareRoot() { return 0.5 + 0.5 * erf(t) }
+        let y = 0.5 * erfc(abs(t))
+        return t > 0 ? 1 - y : y
     }
 }

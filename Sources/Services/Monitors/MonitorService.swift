@@ -146,7 +146,8 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         }
         let now = Int64(clock.now().timeIntervalSince1970)
         let store = store(c.name)
-        store.clearPartial()
+        // A running run's folder is its own until it is renamed into place.
+        if !(old?.running ?? false) { store.clearPartial() }
         let history = store.history(limit: 1)
         let status: MonitorStatus = lock.withLock {
             var r = old ?? Runtime(configuration: c, baseline: baseline, quality: quality, schedule: schedule, anchor: now, lastRun: history.last,
@@ -198,7 +199,8 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
                 _ = execute(name, at: Double(fire))
             }
         }
-        return lock.withLock { monitors.values.compactMap(\.next).min().map { Date(timeIntervalSince1970: Double($0)) } }
+        // A running monitor is looked at again when its run ends (it wakes the supervisor).
+        return lock.withLock { monitors.values.filter { !$0.running }.compactMap(\.next).min().map { Date(timeIntervalSince1970: Double($0)) } }
     }
 
     func runNow(_ name: String) async throws -> MonitorRunSummary {
@@ -295,14 +297,16 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
             summary.message = "cannot write the run's files: \(error)"
             summary.folder = nil
         }
-        metrics.monitors.record(monitor: name, drift: drift, violations: violations, quality: quality)
-        lock.withLock {
-            guard var current = monitors[name] else { return }
+        let stillThere: Bool = lock.withLock {
+            guard var current = monitors[name] else { return false }
             current.running = false
             current.lastRun = summary
             current.runs += 1
             monitors[name] = current
+            return true
         }
+        // A monitor deleted during its run keeps no gauges.
+        if stillThere { metrics.monitors.record(monitor: name, drift: drift, violations: violations, quality: quality) }
         HostLog.write("monitor \(name): run \(id) \(summary.status)"
                       + (summary.driftedFeatures.isEmpty ? "" : ", drift in \(summary.driftedFeatures.joined(separator: ", "))")
                       + (summary.message.map { ": \($0)" } ?? ""))

@@ -8,7 +8,7 @@ import Providers
 /// `monitor run|report STACK NAME`: a monitor's runs from the command line.
 struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "monitor", abstract: "Run a monitor now, or show its latest report.",
-                                                    subcommands: [Run.self, ReportCommand.self])
+                                                    subcommands: [Run.self, ReportCommand.self, GroundTruthCommand.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,6 +62,80 @@ struct MonitorCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             MonitorCommand.printSummary(last, name: name)
+        }
+    }
+
+    struct GroundTruthCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ground-truth",
+            abstract: "Upload labels for a model-quality monitor: JSON lines in SageMaker's merge format, checked line by line.",
+            discussion: """
+            Each line: {"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": "ID"}, "eventVersion": "0"}, \
+            where ID is the captured record's inferenceId (or eventId). The file is written whole into the monitor's ground_truth \
+            folder, or not at all when a line is wrong.
+            """)
+
+        @OptionGroup var options: StackOptions
+
+        @Argument(help: "The model-quality monitor's name.")
+        var name: String
+
+        @Argument(help: "A JSON-lines file of ground truth.")
+        var file: String
+
+        func run() async throws {
+            let deployed = try StackLoading.deployed(options)
+            try await EventsCommand.requireRunning(deployed, env: options.env)
+            guard let snapshot = await deployed.provider.snapshot(),
+                  let monitor = snapshot.monitors.first(where: { $0.configuration.name == name }) else {
+                Console.err("error: no monitor '\(name)' runs in environment '\(options.env)'\n  hint: mlgw-deploy status shows the monitors")
+                throw ExitCode(1)
+            }
+            guard monitor.configuration.checkType == "model_quality", let folder = monitor.configuration.groundTruth else {
+                Console.err("error: monitor '\(name)' is a \(monitor.configuration.checkType) monitor; ground truth is for model_quality monitors")
+                throw ExitCode(1)
+            }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                Console.err("error: cannot read \(file)")
+                throw ExitCode(1)
+            }
+            var errors: [String] = []
+            var count = 0
+            for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { continue }
+                guard let v = try? JSONParser.parse(String(text)), case .object = v else {
+                    errors.append("\(file):\(i + 1): not a JSON object")
+                    continue
+                }
+                guard v["eventMetadata"]?["eventId"]?.stringValue?.isEmpty == false else {
+                    errors.append("\(file):\(i + 1): no eventMetadata.eventId (the captured inferenceId or eventId)")
+                    continue
+                }
+                guard v["groundTruthData"]?["data"]?.stringValue != nil else {
+                    errors.append("\(file):\(i + 1): no groundTruthData.data (the label, as a string)")
+                    continue
+                }
+                count += 1
+            }
+            if !errors.isEmpty {
+                for e in errors.prefix(20) { Console.err("error: " + e) }
+                if errors.count > 20 { Console.err("... and \(errors.count - 20) more") }
+                Console.err("\(errors.count) bad \(errors.count == 1 ? "line" : "lines"); nothing was written")
+                throw ExitCode(1)
+            }
+            let now = snapshot.clock?.now ?? Date().timeIntervalSince1970
+            let stamp = CivilDate.stamp(now)
+            let target = folder + "/" + String(stamp.prefix(4)) + "/" + String(stamp.dropFirst(4).prefix(2)) + "/" + String(stamp.dropFirst(6).prefix(2))
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            let path = target + "/upload-\(stamp)-\(getpid()).jsonl"
+            let temp = target + "/.upload-\(getpid()).tmp"
+            guard FileManager.default.createFile(atPath: temp, contents: data), rename(temp, path) == 0 else {
+                unlink(temp)
+                Console.err("error: cannot write \(path)")
+                throw ExitCode(1)
+            }
+            Console.out("\(count) ground-truth records written to \(path)")
         }
     }
 

@@ -28,7 +28,7 @@ extension Diagnostic {
     }
     static func unknownDriftMethod(_ method: String, of what: String, suggestion: String?, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "unknown drift method '\(printable(method))' for \(what)",
-                   hint: (suggestion.map { "did you mean '\($0)'? " } ?? "") + "use ks, chi_square, wasserstein, jensen_shannon, psi or l_infinity")
+                   hint: (suggestion.map { "did you mean '\($0)'? " } ?? "") + "use ks, chi_square, z_test, wasserstein, jensen_shannon, psi or l_infinity")
     }
     static func unknownFeatureType(_ type: String, of what: String, at loc: SourceLocation?) -> Diagnostic {
         Diagnostic(at: loc, "unknown feature type '\(printable(type))' for \(what)", hint: "use Integral, Fractional or String (Model Monitor's inferred types)")

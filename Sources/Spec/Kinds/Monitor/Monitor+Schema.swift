@@ -26,7 +26,7 @@ extension Monitor {
         ["monitorFeature": #"""
         {"type": "object", "additionalProperties": false,
          "properties": {"type": {"enum": ["Integral", "Fractional", "String"]},
-                        "method": {"enum": ["ks", "chi_square", "wasserstein", "jensen_shannon", "psi", "l_infinity"]},
+                        "method": {"enum": ["ks", "chi_square", "z_test", "wasserstein", "jensen_shannon", "psi", "l_infinity"]},
                         "threshold": {"type": "number", "exclusiveMinimum": 0}}}
         """#]
     }
