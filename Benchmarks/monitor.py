@@ -7,6 +7,8 @@
   writes them (JSON lines under capture/ENDPOINT/VARIANT/yyyy/mm/dd/hh/): `mlgw-deploy monitor run`
   (reading, parsing, statistics, drift by Evidently's rule - Wasserstein for this size -, the
   files and the report);
+- the serving path while a run is in progress: InvokeEndpoint paced at 500 requests/s on one
+  keep-alive connection, p50 and p99 without a run and during runs back to back;
 - Evidently (optional, `--evidently VENV`: a virtualenv with `evidently` and `pandas<3`): its
   legacy DataDriftPreset report on the same reference and current data, already in pandas (the
   loading is not timed), and whether every feature's verdict agrees with ours.
@@ -84,6 +86,51 @@ def timed(args, env, repeat):
     return statistics.median(times), times, out
 
 
+def paced(port, seconds, rate=500):
+    """Latencies (ms) of InvokeEndpoint calls paced at `rate` for `seconds`."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    body = ",".join(["1"] * FEATURES)
+    out = []
+    start = time.perf_counter()
+    i = 0
+    while time.perf_counter() - start < seconds:
+        target = start + i / rate
+        now = time.perf_counter()
+        if target > now:
+            time.sleep(target - now)
+        t = time.perf_counter()
+        conn.request("POST", "/endpoints/e/invocations", body=body, headers={"Content-Type": "text/csv"})
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200
+        out.append((time.perf_counter() - t) * 1000)
+        i += 1
+    return out
+
+
+def serving(env, stack, port, seconds=6):
+    """p50/p99 of the serving path without and during monitor runs."""
+    import threading
+    quiet = paced(port, seconds)
+    stop = threading.Event()
+
+    def runs():
+        while not stop.is_set():
+            run("monitor", "run", stack, "drift", env=env, check=False)
+    t = threading.Thread(target=runs)
+    t.start()
+    time.sleep(0.3)
+    busy = paced(port, seconds)
+    stop.set()
+    t.join()
+
+    def q(xs, p):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(p * len(xs)))]
+    return (q(quiet, 0.5), q(quiet, 0.99)), (q(busy, 0.5), q(busy, 0.99))
+
+
 def evidently(venv, reference, current):
     script = """
 import json, sys, time
@@ -153,6 +200,9 @@ monitors:
         print(f"run over {a.rows:,} captured records ({csize / 1e6:.0f} MB of JSON lines): median {median:.2f} s ({', '.join(f'{x:.2f}' for x in all_times)})")
         ours = {d["feature"]: d for d in json.load(open(os.path.join(summary["folder"], "drift.json")))}
         print(f"our verdicts: {sum(d['drifted'] for d in ours.values())} of {FEATURES} features drifted")
+        port = json.load(open(os.path.join(work, "state", "monitor-bench", "default", "environment.json")))["awsPort"]
+        (q50, q99), (b50, b99) = serving(env, stack, port)
+        print(f"InvokeEndpoint at 500 req/s: p50 {q50:.3f} ms, p99 {q99:.3f} ms without a run; p50 {b50:.3f} ms, p99 {b99:.3f} ms during runs back to back")
         if a.evidently:
             ev = evidently(a.evidently, reference, current)
             agree = all(ev["columns"][f][2] == ours[f]["drifted"] for f in ours)

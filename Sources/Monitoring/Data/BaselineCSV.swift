@@ -96,7 +96,7 @@ public enum BaselineCSV {
         textual.withUnsafeMutableBufferPointer { textual in
             fractional.withUnsafeMutableBufferPointer { fractional in
                 badRow.withUnsafeMutableBufferPointer { badRow in
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    Parallel.forEach(chunks) { c in
                         var scratch: [UInt8] = []
                         var cells: [Range<Int>] = []
                         let lo = rows.count * c / chunks, hi = rows.count * (c + 1) / chunks
@@ -138,7 +138,7 @@ public enum BaselineCSV {
         // Pass 2: the values, in parallel over chunks, merged in order.
         var parts = [Dataset](repeating: Dataset(columns: columns), count: chunks)
         parts.withUnsafeMutableBufferPointer { parts in
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            Parallel.forEach(chunks) { c in
                 var scratch: [UInt8] = []
                 var cells: [Range<Int>] = []
                 let lo = rows.count * c / chunks, hi = rows.count * (c + 1) / chunks

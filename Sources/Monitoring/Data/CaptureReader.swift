@@ -44,7 +44,7 @@ public enum CaptureReader {
         let workers = max(1, min(files.count, ProcessInfo.processInfo.activeProcessorCount * 2))
         var parts = [(Dataset, Int)](repeating: (Dataset(columns: template), 0), count: workers)
         parts.withUnsafeMutableBufferPointer { parts in
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            Parallel.forEach(workers) { w in
                 var scanner = LineScanner()
                 var k = w
                 while k < files.count {

@@ -30,7 +30,7 @@ public struct Baseline: Sendable {
         }
         var profiles = [FeatureProfile?](repeating: nil, count: dataset.columns.count)
         profiles.withUnsafeMutableBufferPointer { out in
-            DispatchQueue.concurrentPerform(iterations: dataset.columns.count) { i in out[i] = FeatureProfile(dataset.columns[i]) }
+            Parallel.forEach(dataset.columns.count) { i in out[i] = FeatureProfile(dataset.columns[i]) }
         }
         let ps = profiles.map { $0! }
         let features = ps.map { p in

@@ -45,12 +45,12 @@ public struct Evaluation: Sendable {
     public static func evaluate(baseline: Baseline, window: Dataset, rules: [String: FeatureRule], defaultRule: FeatureRule) -> Evaluation {
         var profiles = [FeatureProfile?](repeating: nil, count: window.columns.count)
         profiles.withUnsafeMutableBufferPointer { out in
-            DispatchQueue.concurrentPerform(iterations: window.columns.count) { i in out[i] = FeatureProfile(window.columns[i]) }
+            Parallel.forEach(window.columns.count) { i in out[i] = FeatureProfile(window.columns[i]) }
         }
         let ps = profiles.map { $0! }
         var results = [DriftResult?](repeating: nil, count: ps.count)
         results.withUnsafeMutableBufferPointer { out in
-            DispatchQueue.concurrentPerform(iterations: ps.count) { i in
+            Parallel.forEach(ps.count) { i in
                 let b = baseline.features[i]
                 let rule = rules[b.name] ?? FeatureRule()
                 let method = rule.method ?? defaultRule.method ?? Drift.defaultMethod(b, window: ps[i])

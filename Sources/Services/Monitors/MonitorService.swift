@@ -7,8 +7,8 @@ import NIOConcurrencyHelpers
 /// Monitors: each one's schedule fires on the environment's clock; a run reads the endpoint's
 /// data capture in its window, compares it with the baseline and writes its files under
 /// `data/monitors/NAME/runs/`, then emits an event (source `mlgw.monitor`) and updates the
-/// metrics. Runs happen on a background thread, one at a time per monitor, never on an event
-/// loop: monitoring never slows the serving path.
+/// metrics. Runs happen on threads of their own at the kernel's idle priority (SCHED_IDLE), one
+/// run at a time per monitor, never on an event loop: a run takes only CPU the serving path leaves.
 final class MonitorService: EnvironmentService, @unchecked Sendable {
     let name = "monitors"
     private let directory: String
@@ -33,13 +33,14 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
 
     private let lock = NIOLock()
     private var monitors: [String: Runtime] = [:]
-    private let queue = DispatchQueue(label: "mlgw.monitors", qos: .utility, attributes: .concurrent)
 
     init(directory: String, clock: any HostClock, supervisor: Supervisor, metrics: MetricsRegistry) {
         self.directory = directory
         self.clock = clock
         self.supervisor = supervisor
         self.metrics = metrics
+        // Runs and baselines use the CPU only when the serving path leaves it idle.
+        Parallel.onThreadStart = { lowerToIdlePriority(0) }
     }
 
     func store(_ name: String) -> RunStore { RunStore(folder: "\(directory)/data/monitors/\(name)") }
@@ -92,7 +93,7 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
     func loadBaseline(_ c: MonitorConfiguration, types: [String: InferredType]) async throws -> (Baseline, QualityBaseline?) {
         let folder = store(c.name).baselineFolder
         return try await withCheckedThrowingContinuation { (k: CheckedContinuation<(Baseline, QualityBaseline?), Error>) in
-            queue.async {
+            Parallel.detached({}) { _ in
                 do {
                     if c.checkType == "model_quality", let problem = c.problemType.flatMap(ProblemType.init(rawValue:)) {
                         let quality: QualityBaseline
@@ -195,9 +196,7 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
             return out
         }
         for (name, fire) in due {
-            queue.async { [self] in
-                _ = execute(name, at: Double(fire))
-            }
+            Parallel.detached({ [self] in execute(name, at: Double(fire)) }, completion: { _ in })
         }
         // A running monitor is looked at again when its run ends (it wakes the supervisor).
         return lock.withLock { monitors.values.filter { !$0.running }.compactMap(\.next).min().map { Date(timeIntervalSince1970: Double($0)) } }
@@ -216,7 +215,7 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         // Captured records carry whole seconds: windows end on a whole second, so each record
         // falls in exactly one run's window [start, end).
         let time = clock.now().timeIntervalSince1970.rounded(.down)
-        return await withCheckedContinuation { k in queue.async { [self] in k.resume(returning: execute(name, at: time)) } }
+        return await withCheckedContinuation { k in Parallel.detached({ [self] in execute(name, at: time) }, completion: { k.resume(returning: $0) }) }
     }
 
     func rebaseline(_ name: String) async throws -> MonitorStatus {
@@ -232,7 +231,7 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         }
     }
 
-    /// One run, on the monitors' queue; the monitor was marked running by the caller.
+    /// One run, on a thread of its own; the monitor was marked running by the caller.
     private func execute(_ name: String, at time: Double) -> MonitorRunSummary {
         guard let r = lock.withLock({ monitors[name] }) else {
             return MonitorRunSummary(id: "", status: "Failed", time: time, windowStart: time, windowEnd: time, records: 0, rows: 0, violations: 0,
