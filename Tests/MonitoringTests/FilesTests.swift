@@ -3,8 +3,8 @@ import Foundation
 import Testing
 @testable import Monitoring
 
-let conformance = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../../shared/reference/conformance/monitor").standardized
+/// Files written by SageMaker Model Monitor (Conformance/SOURCES.md says where each comes from).
+let conformance = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Conformance")
 
 /// Every key path of a JSON document, list items folded into `[]`.
 func keyPaths(_ v: JSONValue, _ prefix: String = "") -> Set<String> {

@@ -11,7 +11,8 @@ import numpy as np
 
 from conftest import ROOT, wait_for
 
-CONFORMANCE = os.path.join(ROOT, "..", "shared", "reference", "conformance", "monitor")
+# Files written by SageMaker Model Monitor (SOURCES.md there says where each comes from).
+CONFORMANCE = os.path.join(ROOT, "Tests", "MonitoringTests", "Conformance")
 
 
 def send(url, rows, prefix="r", start=0):
