@@ -57,6 +57,11 @@ func goldenPlanJSON(_ name: String) throws {
     checkGolden(try goldenPlan(name).renderJSON(), file: fixtures.appendingPathComponent(name).appendingPathComponent("expected-plan.json"))
 }
 
+@Test(arguments: goldenCases)
+func goldenPlanMarkdown(_ name: String) throws {
+    checkGolden(try goldenPlan(name).renderMarkdown(), file: fixtures.appendingPathComponent(name).appendingPathComponent("expected-plan.md"))
+}
+
 @Test func everyGoldenCaseIsPresent() {
     #expect(Set(goldenCases).isSuperset(of: ["create", "update-weight", "replace-model", "delete", "drift-stopped", "drift-weight", "no-op", "variants-added-and-removed"]))
 }

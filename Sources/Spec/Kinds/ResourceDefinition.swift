@@ -42,12 +42,18 @@ public protocol ResourceDefinition: Sendable, Codable, Equatable {
     static var keepsData: Bool { get }
     /// What changing `path` in place costs at apply, shown beside it in the plan.
     static func note(forChangedAttribute path: String) -> String?
+    /// What a reviewer should weigh in an update from `before` to `after` (nil: created or
+    /// removed), in words for the risk section of a pull request's plan: traffic moved between
+    /// variants, instances replaced or drained. Replacements, removals, data loss and changed
+    /// secrets are found for every kind by the plan itself.
+    static func reviewRisks(before: Attributes?, after: Attributes?) -> [String]
 }
 
 extension ResourceDefinition {
     public var address: ResourceAddress { ResourceAddress(Self.kind, name) }
     public var ownedAttributes: [ResourceAddress: Set<String>] { [:] }
     public static var keepsData: Bool { false }
+    public static func reviewRisks(before: Attributes?, after: Attributes?) -> [String] { [] }
     public static func replacementReason(changed paths: [String], before: Attributes, after: Attributes) -> String? {
         replacementReason(changed: paths)
     }

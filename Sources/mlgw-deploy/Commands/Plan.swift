@@ -13,8 +13,18 @@ struct Plan: AsyncParsableCommand {
     @Option(name: .long, help: "Save the plan to this file; 'apply FILE' executes exactly it.")
     var out: String?
 
-    @Flag(name: .long, help: "Print the plan as JSON (documented in docs/plan-json.md).")
+    @Flag(name: .long, help: "Print the plan as JSON (documented in docs/plan-json.md); the same as --format json.")
     var json = false
+
+    @Option(name: .long, help: "text (default), json, or markdown (a pull-request comment: risks first, then each resource's diff).")
+    var format: String?
+
+    func validate() throws {
+        if let format, !["text", "json", "markdown"].contains(format) {
+            throw ValidationError("--format must be text, json or markdown, not '\(format)'")
+        }
+        if json, let format, format != "json" { throw ValidationError("--json and --format \(format) disagree; give one") }
+    }
 
     @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 for no changes, 2 for changes, 1 for errors.")
     var detailedExitcode = false
@@ -25,7 +35,11 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         let loaded = try StackLoading.load(options)
         let prepared = try await PlanRun.make(loaded, destroy: destroy, fingerprints: out != nil)
-        Console.out(json ? prepared.plan.renderJSON() : Console.colorPlan(prepared.plan.renderText()), terminator: "")
+        switch json ? "json" : format ?? "text" {
+        case "json": Console.out(prepared.plan.renderJSON(), terminator: "")
+        case "markdown": Console.out(prepared.plan.renderMarkdown(), terminator: "")
+        default: Console.out(Console.colorPlan(prepared.plan.renderText()), terminator: "")
+        }
         if let out {
             let saved = SavedPlan(stackPaths: loaded.sourcePaths, variableAssignments: sensitiveFree(options.assignments, stack: loaded.stack),
                                   variableFiles: options.variableFiles.map(absolute), stateDirectory: options.stateDirectory,
@@ -36,7 +50,7 @@ struct Plan: AsyncParsableCommand {
                 Console.err("error: cannot write plan file '\(out)': \(error)")
                 throw ExitCode(1)
             }
-            if !json { Console.out("\nSaved the plan to \(out). Apply exactly it with: mlgw-deploy apply \(out)") }
+            if !json && (format ?? "text") == "text" { Console.out("\nSaved the plan to \(out). Apply exactly it with: mlgw-deploy apply \(out)") }
         }
         if detailedExitcode && prepared.plan.hasChanges { throw ExitCode(2) }
     }

@@ -75,6 +75,50 @@ public struct Endpoint: ResourceDefinition {
     public static func replacementReason(changed paths: [String]) -> String? { nil }
 
     /// Why a changed attribute costs what it costs, shown beside it in the plan.
+    /// Traffic shares that move (weights as shares of their sum), variants whose instances are
+    /// replaced by a new model, and instances drained.
+    public static func reviewRisks(before: Attributes?, after: Attributes?) -> [String] {
+        guard let before, let after else { return [] }
+        func number(_ v: AttributeValue?) -> Double? { if case .number(let n)? = v { return n } else { return nil } }
+        func variants(_ a: Attributes, _ suffix: String) -> [String: Double] {
+            var out: [String: Double] = [:]
+            for (k, v) in a where k.hasPrefix("variants.") && k.hasSuffix(suffix) {
+                let name = String(k.dropFirst("variants.".count).dropLast(suffix.count))
+                if !name.contains("."), let n = number(v) { out[name] = n }
+            }
+            return out
+        }
+        var risks: [String] = []
+        let w0 = variants(before, ".weight"), w1 = variants(after, ".weight")
+        let s0 = w0.values.reduce(0, +), s1 = w1.values.reduce(0, +)
+        func share(_ w: Double?, _ sum: Double) -> Double { sum > 0 ? (w ?? 0) / sum * 100 : 0 }
+        var moves: [String] = []
+        for name in Set(w0.keys).union(w1.keys).sorted() {
+            let a = share(w0[name], s0), b = share(w1[name], s1)
+            if abs(a - b) >= 0.05 { moves.append("\(name) \(formatShare(a)) → \(formatShare(b))") }
+        }
+        if !moves.isEmpty { risks.append("traffic moves: " + moves.joined(separator: ", ")) }
+        for name in Set(variants(before, ".weight").keys).intersection(variants(after, ".weight").keys).sorted() {
+            let m = "variants.\(name).model_sha256"
+            if before[m] != nil, after[m] != nil, before[m] != after[m] || before["variants.\(name).model"] != after["variants.\(name).model"] {
+                risks.append("instances replaced: variant \(name) gets a new model (blue/green)")
+            }
+        }
+        if before.keys.contains(where: { $0.hasPrefix("multi_model.") }),
+           before.filter({ $0.key.hasPrefix("multi_model.") }) != after.filter({ $0.key.hasPrefix("multi_model.") }) {
+            risks.append("instances replaced: every instance, for the new multi-model settings (blue/green)")
+        }
+        let i0 = variants(before, ".instances"), i1 = variants(after, ".instances")
+        for name in Set(i0.keys).intersection(i1.keys).sorted() where i1[name]! < i0[name]! {
+            risks.append("instances drained: variant \(name) goes from \(formatNumber(i0[name]!)) to \(formatNumber(i1[name]!))")
+        }
+        return risks
+    }
+
+    static func formatShare(_ x: Double) -> String {
+        x == x.rounded() ? "\(Int(x))%" : String(format: "%.1f%%", x)
+    }
+
     public static func note(forChangedAttribute path: String) -> String? {
         let blueGreen = "blue/green: new instances start, traffic switches once they are healthy, old ones stop"
         if path.hasSuffix(".model_sha256") || path.hasSuffix(".model") { return blueGreen }
