@@ -183,9 +183,14 @@ public struct VariantMetricsSummary: Sendable, Equatable, Codable {
     public var modelErrors: UInt64
     public var meanModelLatencyMs: Double?
     public var meanOverheadLatencyMs: Double?
+    /// Upper estimates from the latency histogram's buckets (Prometheus's `le` bounds).
+    public var p50LatencyMs: Double?
+    public var p99LatencyMs: Double?
 
     public init(invocations: UInt64, errors4xx: UInt64, errors5xx: UInt64, modelErrors: UInt64,
-                meanModelLatencyMs: Double?, meanOverheadLatencyMs: Double?) {
+                meanModelLatencyMs: Double?, meanOverheadLatencyMs: Double?, p50LatencyMs: Double? = nil, p99LatencyMs: Double? = nil) {
+        self.p50LatencyMs = p50LatencyMs
+        self.p99LatencyMs = p99LatencyMs
         self.invocations = invocations
         self.errors4xx = errors4xx
         self.errors5xx = errors5xx

@@ -95,7 +95,9 @@ final class MetricsRegistry: Sendable {
             invocations: m.invocations.load(ordering: .relaxed), errors4xx: m.errors4xx.load(ordering: .relaxed),
             errors5xx: m.errors5xx.load(ordering: .relaxed), modelErrors: m.modelErrors.load(ordering: .relaxed),
             meanModelLatencyMs: modelCount == 0 ? nil : Double(m.modelLatency.sumNanos.load(ordering: .relaxed)) / Double(modelCount) / 1e6,
-            meanOverheadLatencyMs: overheadCount == 0 ? nil : Double(m.overheadLatency.sumNanos.load(ordering: .relaxed)) / Double(overheadCount) / 1e6)
+            meanOverheadLatencyMs: overheadCount == 0 ? nil : Double(m.overheadLatency.sumNanos.load(ordering: .relaxed)) / Double(overheadCount) / 1e6,
+            p50LatencyMs: m.modelLatency.quantile(0.5).flatMap { $0.isFinite ? $0 * 1000 : nil },
+            p99LatencyMs: m.modelLatency.quantile(0.99).flatMap { $0.isFinite ? $0 * 1000 : nil })
     }
 
     /// Prometheus text exposition (version 0.0.4) of every counter, plus instance counts from the routes.

@@ -10,6 +10,7 @@ import NIOHTTP1
 ///     PUT    /_control/COLLECTION/NAME     the collection's configuration -> its status (once converged)
 ///     DELETE /_control/COLLECTION/NAME
 ///     POST   /_control/shutdown
+///     GET    /_ui, /_ui/state               the status page (`mlgw-deploy ui`) and what it polls
 ///
 /// The collections (`ControlCollection`) and their types are the table in EnvironmentAPI; the
 /// services register their handlers on the `ControlRouter`.
@@ -20,13 +21,17 @@ final class ControlHandler: ChannelInboundHandler {
     let router: ControlRouter
     let snapshot: @Sendable () async -> EnvironmentSnapshot
     let onShutdown: @Sendable () -> Void
+    /// The status page's state (JSON), when the host serves the page.
+    let ui: (@Sendable () async -> Data)?
     var head: HTTPRequestHead?
     var body = ByteBuffer()
 
-    init(router: ControlRouter, snapshot: @escaping @Sendable () async -> EnvironmentSnapshot, onShutdown: @escaping @Sendable () -> Void) {
+    init(router: ControlRouter, snapshot: @escaping @Sendable () async -> EnvironmentSnapshot, onShutdown: @escaping @Sendable () -> Void,
+         ui: (@Sendable () async -> Data)? = nil) {
         self.router = router
         self.snapshot = snapshot
         self.onShutdown = onShutdown
+        self.ui = ui
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -43,6 +48,19 @@ final class ControlHandler: ChannelInboundHandler {
             let router = self.router, snapshot = self.snapshot, onShutdown = self.onShutdown
             let loop = context.eventLoop
             let context = NIOLoopBound(context, eventLoop: loop)
+            let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
+            if head.method == .GET, let ui, path == "/_ui" || path == "/_ui/" || path == "/_ui/state" {
+                Task {
+                    let (type, data) = path == "/_ui/state" ? ("application/json", await ui()) : ("text/html; charset=utf-8", Data(StatusPage.html.utf8))
+                    loop.execute {
+                        var headers = HTTPHeaders()
+                        headers.add(name: "content-type", value: type)
+                        headers.add(name: "cache-control", value: "no-store")
+                        writeResponse(context.value, status: .ok, headers: headers, body: ByteBuffer(bytes: data), keepAlive: head.isKeepAlive)
+                    }
+                }
+                return
+            }
             Task {
                 let (status, json) = await Self.handle(head.method, head.uri, bytes, router: router, snapshot: snapshot, onShutdown: onShutdown)
                 loop.execute {

@@ -103,9 +103,16 @@ public struct EnvironmentHost {
             for service in services { await service.describe(into: &s) }
             return s
         }
+        let directory = self.directory
+        let ui: @Sendable () async -> Data = {
+            let s = await snapshot()
+            let (recent, _) = events.recent(after: 0)
+            return StatusPage.state(directory: directory, snapshot: s, events: recent.suffix(30).map(\.1))
+        }
         let control = try HTTPServer.bind(group: group, port: 0) { _ in
             // The answer to the shutdown call goes out before the host stops.
-            ControlHandler(router: router, snapshot: snapshot, onShutdown: { DispatchQueue.global().asyncAfter(deadline: .now() + 0.01, execute: stop) })
+            ControlHandler(router: router, snapshot: snapshot, onShutdown: { DispatchQueue.global().asyncAfter(deadline: .now() + 0.01, execute: stop) },
+                           ui: ui)
         }
         let controlPort = control.localAddress?.port ?? 0
         let semaphore = DispatchSemaphore(value: 0)
