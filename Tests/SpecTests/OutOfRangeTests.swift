@@ -156,6 +156,11 @@ let outOfRangeCases: [OutOfRangeCase] = [
     .init(name: "monitor minimum samples zero", yaml: monitor("minimum_samples: «0»"), message: "'minimum_samples' of monitor 'd' must be between 1 and 100000000, found 0"),
     .init(name: "monitor threshold zero", yaml: monitor("drift: {threshold: «0»}"), message: "'threshold' of 'drift' of monitor 'd' must be above 0 and at most 1000"),
     .init(name: "monitor threshold not finite", yaml: monitor("drift: {threshold: «.inf»}"), message: "'threshold' of 'drift' of monitor 'd' must be a finite number"),
+    .init(name: "monitor probability threshold above 1",
+          yaml: "endpoints:\n  e:\n    variants: {a: {model: m1}}\n    data_capture: {sample_percent: 100, capture: [output]}\n"
+              + "monitors:\n  q:\n    endpoint: e\n    type: model_quality\n    problem_type: binary_classification\n    schedule: rate(1 hour)\n"
+              + "    ground_truth: truth\n    baseline: {constraints: c.json}\n    probability_threshold: «1.5»\n",
+          message: "'probability_threshold' of monitor 'q' must be between 0 and 1, found 1.5"),
     .init(name: "monitor p-value threshold above 1", yaml: monitor("features: {x: {method: l_infinity, threshold: 2}}\n    drift: {method: psi, threshold: «1001»}"),
           message: "'threshold' of 'drift' of monitor 'd' must be above 0 and at most 1000, found 1001"),
     .init(name: "plan throttle burst zero", yaml: plan("throttle: {rate: 5, burst: «0»}"), message: "'burst' of 'throttle' of usage plan 'p' must be between 1 and 1000000"),
