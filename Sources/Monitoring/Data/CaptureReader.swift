@@ -85,19 +85,15 @@ extension CaptureReader {
             guard let data = FileManager.default.contents(atPath: f) else { continue }
             data.withUnsafeBytes { raw in
                 let b = raw.bindMemory(to: UInt8.self)
-                var lineStart = 0
-                while lineStart < b.count {
-                    let nl = (lineStart..<b.count).first { b[$0] == 10 } ?? b.count
-                    defer { lineStart = nl + 1 }
-                    let line = UnsafeBufferPointer(rebasing: b[lineStart..<nl])
+                LineScanner.forEachLine(b) { line in
                     guard let t = LineScanner.find(LineScanner.timeKey, in: line, from: 0), t + 20 <= line.count,
-                          let time = CivilDate.parseISO(UnsafeBufferPointer(rebasing: line[t..<(t + 20)])), time >= start, time < end else { continue }
+                          let time = CivilDate.parseISO(UnsafeBufferPointer(rebasing: line[t..<(t + 20)])), time >= start, time < end else { return }
                     records += 1
                     guard let o = LineScanner.find(LineScanner.outputKey, in: line, from: 0), let d = LineScanner.find(LineScanner.dataKey, in: line, from: o),
                           scanner.unescape(line, from: d) != nil,
                           let e = LineScanner.find(LineScanner.eventKey, in: line, from: 0), let eventID = LineScanner.string(line, from: e) else {
                         unreadable += 1
-                        continue
+                        return
                     }
                     let text = String(decoding: scanner.text, as: UTF8.self).split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                     let inference = LineScanner.find(LineScanner.inferenceKey, in: line, from: 0).flatMap { LineScanner.string(line, from: $0) }
@@ -137,32 +133,23 @@ struct LineScanner {
     /// Adds the rows of the records in [start, end); returns how many records were in the window.
     mutating func scan(_ b: UnsafeBufferPointer<UInt8>, into dataset: inout Dataset, start: Double, end: Double) -> Int {
         var inWindow = 0
-        var lineStart = 0
-        let n = b.count
-        while lineStart < n {
-            var lineEnd = lineStart
-            if let nl = memchr(b.baseAddress! + lineStart, 10, n - lineStart) {
-                lineEnd = b.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self))
-            } else { lineEnd = n }
-            defer { lineStart = lineEnd + 1 }
-            if lineEnd == lineStart { continue }
-            let line = UnsafeBufferPointer(rebasing: b[lineStart..<lineEnd])
+        Self.forEachLine(b) { line in
             guard let t = Self.find(Self.timeKey, in: line, from: 0), t + 20 <= line.count,
                   let time = CivilDate.parseISO(UnsafeBufferPointer(rebasing: line[t..<(t + 20)])) else {
                 // A line without a readable time cannot be placed in any window.
-                continue
+                return
             }
-            guard time >= start, time < end else { continue }
+            guard time >= start, time < end else { return }
             inWindow += 1
             guard let input = Self.find(Self.inputKey, in: line, from: 0), let d = Self.find(Self.dataKey, in: line, from: input),
                   let after = unescape(line, from: d) else {
                 dataset.unreadableRecords += 1
-                continue
+                return
             }
             guard let e = Self.find(Self.encodingKey, in: line, from: after), e + 3 <= line.count,
                   line[e] == 67, line[e + 1] == 83, line[e + 2] == 86, e + 3 < line.count, line[e + 3] == 34 else {
                 dataset.unreadableRecords += 1
-                continue
+                return
             }
             // The input may hold several CSV rows (a batch), one a line.
             text.withUnsafeBufferPointer { t in
@@ -174,6 +161,20 @@ struct LineScanner {
             }
         }
         return inWindow
+    }
+
+    /// Calls `body` with each non-empty line of `b` (without its newline).
+    static func forEachLine(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var lineStart = 0
+        let n = b.count
+        while lineStart < n {
+            var lineEnd = n
+            if let nl = memchr(b.baseAddress! + lineStart, 10, n - lineStart) {
+                lineEnd = b.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+            }
+            if lineEnd > lineStart { body(UnsafeBufferPointer(rebasing: b[lineStart..<lineEnd])) }
+            lineStart = lineEnd + 1
+        }
     }
 
     /// Decodes the JSON string starting at `from` into `text`; returns the index after its closing quote.

@@ -1,3 +1,4 @@
+import EnvironmentAPI
 import Spec
 
 /// The plan as a pull-request comment (GitHub-flavoured Markdown): a summary line, the risks a
@@ -107,23 +108,7 @@ extension Plan {
         return "<code>\(html(v.description))</code>"
     }
 
-    /// Text for HTML (and table cells): `&`, `<`, `>`, `"`, `|` and newlines escaped.
-    static func html(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "|": out += "&#124;"
-            case "`": out += "&#96;"
-            case "\n": out += " "
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func html(_ s: String) -> String { HTMLText.escape(s) }
 
     /// Prose in Markdown: markup characters escaped.
     static func text(_ s: String) -> String { html(s).replacingOccurrences(of: "*", with: "\\*").replacingOccurrences(of: "_", with: "\\_") }

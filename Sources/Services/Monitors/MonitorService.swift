@@ -385,10 +385,8 @@ final class MonitorService: EnvironmentService, @unchecked Sendable {
         ]
         if let v = c.variant { members.append(.init("variant", .string(v))) }
         members.append(.init("capture", .string(captureFolder)))
-        members.append(.init("violations", .array(violations.map {
-            .object([$0.metric_name.map { .init("metric_name", .string($0)) } ?? .init("feature_name", .string($0.feature_name)),
-                     .init("constraint_check_type", .string($0.constraint_check_type)), .init("description", .string($0.description))])
-        })))
+        // The same entries as the run's constraint_violations.json.
+        members.append(.init("violations", Evaluation.violationsJSON(violations)["violations"] ?? .array([])))
         members.append(.init("drift", .array(drift.map {
             .object([.init("feature", .string($0.feature)), .init("method", .string($0.method.rawValue)), .init("statistic", .number($0.statistic)),
                      .init("threshold", .number($0.threshold)), .init("drifted", .bool($0.drifted))])
