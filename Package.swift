@@ -30,16 +30,19 @@ let package = Package(
                 // Runs split their files and features over DispatchQueue.concurrentPerform, each
                 // iteration writing only its own slot of a buffer: Swift 5 mode, as Services.
                 swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Application Auto Scaling's and CloudWatch alarms' rules as pure values: datapoints,
+        // alarm states, step and target tracking arithmetic, cooldowns, scheduled actions.
+        .target(name: "Scaling", dependencies: ["Events", "EnvironmentAPI"]),
         .target(
             name: "Spec",
-            dependencies: ["EnvironmentAPI", "Events", "Monitoring", .product(name: "Yams", package: "Yams")]
+            dependencies: ["EnvironmentAPI", "Events", "Monitoring", "Scaling", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI"]),
         .target(name: "EnvironmentAPI"),
         .target(
             name: "Services",
             dependencies: [
-                "CShim", "EnvironmentAPI", "Events", "Monitoring",
+                "CShim", "EnvironmentAPI", "Events", "Monitoring", "Scaling",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -68,6 +71,7 @@ let package = Package(
         .executableTarget(name: "mlgw-bench", dependencies: ["Services"], path: "Benchmarks/mlgw-bench"),
         // Times the event-pattern matcher against a loop over rules, for Benchmarks/event_rules.sh.
         .executableTarget(name: "mlgw-bench-events", dependencies: ["Events"], path: "Benchmarks/events-bench"),
+        .testTarget(name: "ScalingTests", dependencies: ["Scaling", "EnvironmentAPI"]),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "EnvironmentAPI"]),
         // The conformance cases recorded against AWS are read from ../shared/reference at test time.
         .testTarget(name: "EventsTests", dependencies: ["Events"], exclude: ["Conformance"]),

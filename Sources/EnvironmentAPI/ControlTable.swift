@@ -7,6 +7,7 @@ public enum ControlCollection: String, Sendable, Codable, CaseIterable, Comparab
     case featureGroups = "feature-groups"
     case eventRules = "event-rules"
     case monitors
+    case scalingPolicies = "scaling-policies"
     case endpoints
     case functions
     case stages = "gateway/stages"

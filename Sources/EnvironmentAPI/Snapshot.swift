@@ -15,6 +15,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     public var routes: [RouteMetricsSummary] = []
     public var eventRules: [EventRuleStatus] = []
     public var monitors: [MonitorStatus] = []
+    public var scalingPolicies: [ScalingPolicyStatus] = []
     /// The environment's clock (nil from a host without an event bus).
     public var clock: ClockStatus?
 
@@ -26,7 +27,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes, eventRules, monitors, clock
+        case pid, awsPort, gatewayPort, startedAt, models, featureGroups, endpoints, functions, stages, apiKeys, usagePlans, routes, eventRules, monitors, scalingPolicies, clock
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +46,7 @@ public struct EnvironmentSnapshot: Sendable, Equatable, Codable {
         routes = try c.decodeIfPresent([RouteMetricsSummary].self, forKey: .routes) ?? []
         eventRules = try c.decodeIfPresent([EventRuleStatus].self, forKey: .eventRules) ?? []
         monitors = try c.decodeIfPresent([MonitorStatus].self, forKey: .monitors) ?? []
+        scalingPolicies = try c.decodeIfPresent([ScalingPolicyStatus].self, forKey: .scalingPolicies) ?? []
         clock = try c.decodeIfPresent(ClockStatus.self, forKey: .clock)
     }
 }
