@@ -44,7 +44,8 @@ public struct Stack: Sendable, Equatable {
     public var outputs: [Output]
     public var local: LocalSettings
     /// Attributes of a resource that another resource owns at run time, by the owned resource.
-    public var ownedAttributes: [ResourceAddress: Set<String>] = [:]
+    /// Each owned path with how the plan names its owner ("1..6, managed by scaling_policies.fraud").
+    public var ownedAttributes: [ResourceAddress: [String: String]] = [:]
 
     public func resource(_ address: ResourceAddress) -> ResourceSpec? {
         resources.first { $0.address == address }

@@ -105,6 +105,33 @@ monitors:
     ground_truth: truth
     baseline: {constraints: constraints.json}
     probability_threshold: 0.7
+scaling_policies:
+  weighted-a:
+    target: endpoints.weighted.variants.a
+    min: 1
+    max: 6
+    target_tracking:
+      - {metric: SageMakerVariantInvocationsPerInstance, target: 70, scale_in_cooldown: 10m}
+    step_scaling:
+      - name: silence
+        alarm: {metric: Invocations, period: 60s, evaluation_periods: 15, threshold: 1, comparison: LessThanThreshold, missing_data: {fill: 0}}
+        steps: [{upper: 0, adjustment: -1}]
+      - name: burst
+        alarm: {metric: CPUUtilization, statistic: Maximum, period: 10s, evaluation_periods: 3, datapoints_to_alarm: 2, threshold: 80,
+                comparison: GreaterThanOrEqualToThreshold, missing_data: notBreaching}
+        adjustment_type: PercentChangeInCapacity
+        min_adjustment_magnitude: 1
+        steps: [{lower: 0, upper: 10, adjustment: 50}, {lower: 10, adjustment: 100}]
+        cooldown: 2m
+    scheduled_actions:
+      - {name: evening, schedule: cron(0 20 * * ? *), timezone: Europe/Berlin, min: 1, max: 1}
+      - {name: morning, schedule: cron(0 7 ? * MON-FRI *), timezone: Europe/Berlin, min: 2, max: 6}
+  score:
+    target: functions.score
+    min: 0
+    max: 4
+    target_tracking:
+      - {metric: LambdaProvisionedConcurrencyUtilization, target: 0.7, disable_scale_in: true}
 """
 
 func loadEveryKind() throws -> Stack {
@@ -149,6 +176,11 @@ func loadEveryKind() throws -> Stack {
         EventBusService(directory: directory, clock: EnvironmentClock(),
                         functions: FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor), supervisor: supervisor),
         MonitorService(directory: directory, clock: ManualClock(), supervisor: supervisor, metrics: MetricsRegistry()),
+        ScalingService(directory: directory,
+                       endpoints: EndpointService(directory: directory, table: RouteTable(), metrics: MetricsRegistry(), executable: "/bin/false",
+                                                  spawner: spawner, models: models, supervisor: supervisor),
+                       functions: FunctionService(directory: directory, group: group, spawner: spawner, supervisor: supervisor),
+                       metrics: MetricsRegistry(), table: RouteTable(), supervisor: supervisor),
     ]
     let router = ControlRouter()
     for s in services { s.register(on: router) }
@@ -176,6 +208,10 @@ func snapshot(running stack: Stack) -> EnvironmentSnapshot {
         if let c = r.configuration(as: EventRuleConfiguration.self) { s.eventRules.append(EventRuleStatus(configuration: c, arn: "")) }
         if let c = r.configuration(as: MonitorConfiguration.self) {
             s.monitors.append(MonitorStatus(configuration: c, arn: "", baselineRows: 0, baselineFeatures: [], runs: 0, lastRun: nil, nextRun: nil))
+        }
+        if let c = r.configuration(as: ScalingPolicyConfiguration.self) {
+            s.scalingPolicies.append(ScalingPolicyStatus(configuration: c, resourceId: c.target.resourceID, desiredCapacity: 1, minCapacity: c.minCapacity,
+                                                         maxCapacity: c.maxCapacity, runningCapacity: 1, alarms: [], activities: [], nextScheduledAction: nil))
         }
     }
     return s

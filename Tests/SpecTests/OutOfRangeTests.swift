@@ -34,6 +34,19 @@ private func monitor(_ settings: String) -> String {
     "endpoints:\n  e:\n    variants: {a: {model: m1}}\n    data_capture: {sample_percent: 100, capture: [input]}\n"
         + "monitors:\n  d:\n    endpoint: e\n    schedule: rate(1 hour)\n    baseline: {statistics: s.json, constraints: c.json}\n    \(settings)\n"
 }
+private func scaling(_ settings: String, target: String = "endpoints.e.variants.a") -> String {
+    "endpoints:\n  e:\n    variants: {a: {model: m1}}\nfunctions:\n  f: {runtime: python3, handler: fn.handler, reserved_concurrency: 20}\n"
+        + "scaling_policies:\n  p:\n    target: \(target)\n    \(settings)\n"
+}
+private func alarm(_ settings: String) -> String {
+    scaling("min: 1\n    max: 4\n    step_scaling:\n      - alarm: {metric: Invocations, threshold: 10, comparison: GreaterThanThreshold, \(settings)}\n        steps: [{lower: 0, adjustment: 1}]")
+}
+private func step(_ settings: String, type: String = "ChangeInCapacity") -> String {
+    scaling("min: 1\n    max: 4\n    step_scaling:\n      - alarm: {metric: Invocations, threshold: 10, comparison: GreaterThanThreshold}\n        adjustment_type: \(type)\n        \(settings)")
+}
+private func tracking(_ settings: String) -> String {
+    scaling("min: 1\n    max: 4\n    target_tracking:\n      - {metric: SageMakerVariantInvocationsPerInstance, \(settings)}")
+}
 private func plan(_ settings: String) -> String { "gateway:\n  usage_plans:\n    p: {\(settings)}\n" }
 
 let outOfRangeCases: [OutOfRangeCase] = [

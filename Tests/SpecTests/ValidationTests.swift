@@ -16,10 +16,89 @@ let validationCases: [ValidationCase] = [
         stack: demo
         endpoint: {}
         """, expected: ["2:1: unknown key 'endpoint' in the stack|did you mean 'endpoints'?"]),
-    ValidationCase(name: "kinds not built yet are rejected", yaml: """
-        stack: demo
-        scaling_policies: {}
-        """, expected: ["2:1: resource kind 'scaling_policies' is not supported"]),
+    ValidationCase(name: "scaling policies: bounds, alarms, steps, metrics, schedules, one policy per target", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m1, weight: 1}
+        scaling_policies:
+          p1:
+            target: endpoints.e.variants.b
+            min: 3
+            max: 2
+            step_scaling:
+              - alarm: {metric: Invocations, statistic: Average, period: 45s, threshold: 1, comparison: LessThan}
+                steps: [{upper: 0, adjustment: -1}]
+              - alarm: {metric: Invocations, threshold: 100, comparison: GreaterThanThreshold}
+                steps: [{lower: 0, upper: 10, adjustment: 1}, {lower: 5, adjustment: 2}]
+          p2:
+            target: endpoints.e.variants.a
+            min: 1
+            max: 4
+            target_tracking:
+              - {metric: LambdaProvisionedConcurrencyUtilization, target: 0.7}
+            scheduled_actions:
+              - {name: a, schedule: "cron(0 20 * * ? *)", min: 1, max: 1}
+              - {name: b, schedule: "cron(0 20 * * ? *)", min: 2, max: 2}
+          p3:
+            target: endpoints.e.variants.a
+            min: 1
+            max: 2
+            scheduled_actions:
+              - {schedule: "rate(1 day)", max: 2}
+          p4:
+            target: endpoints.e.variants.a.instances
+            min: 1
+            max: 2
+            step_scaling:
+              - alarm: {metric: CPUUtilization, threshold: 80, comparison: GreaterThanThreshold, evaluation_periods: 2000}
+                adjustment_type: ChangeInCapacity
+                min_adjustment_magnitude: 2
+                steps: [{lower: 0, adjustment: 1}]
+        """, expected: ["12:5: scaling policy 'p1' has min 3 above max 2",
+                        "15:49: unknown statistic 'Average' for the alarm of step scaling policy 1 of scaling policy 'p1' (Invocations has Sum and SampleCount)",
+                        "15:66: the period 45s of the alarm of step scaling policy 1 of scaling policy 'p1' is not one CloudWatch evaluates|10s, 30s",
+                        "15:97: unknown comparison 'LessThan' for the alarm|LessThanThreshold",
+                        "18:16: the steps of step scaling policy 2 of scaling policy 'p1' are not valid: the steps [0, 10) and [5, +inf) overlap",
+                        "24:18: target tracking policy 1 of scaling policy 'p2' tracks LambdaProvisionedConcurrencyUtilization, which a variant does not have",
+                        "27:9: scheduled actions 'b' and 'a' of scaling policy 'p2' both fire at cron(0 20 * * ? *) with different bounds",
+                        "35:13: scaling policy 'p4' names target 'endpoints.e.variants.a.instances', which is not a variant or a function",
+                        "39:110: the alarm of step scaling policy 1 of scaling policy 'p4' evaluates 2000 periods of 60s, more than one day",
+                        "41:9: 'min_adjustment_magnitude' of step scaling policy 1 of scaling policy 'p4' only goes with 'adjustment_type: PercentChangeInCapacity'"]),
+    ValidationCase(name: "scaling policies: the target must exist, once", yaml: validHeader + """
+        endpoints:
+          e:
+            variants:
+              a: {model: m1, weight: 1}
+        scaling_policies:
+          p1:
+            target: endpoints.e.variants.b
+            min: 1
+            max: 2
+            scheduled_actions: [{schedule: "rate(1 day)", max: 2}]
+          p2:
+            target: endpoints.e.variants.a
+            min: 1
+            max: 2
+            scheduled_actions: [{schedule: "rate(1 day)", max: 2}]
+          p3:
+            target: endpoints.e.variants.a
+            min: 1
+            max: 2
+            scheduled_actions: [{schedule: "rate(1 day)", max: 2}]
+          p4:
+            target: functions.missing
+            min: 0
+            max: 2
+            scheduled_actions: [{schedule: "rate(1 day)", max: 2}]
+          p5:
+            target: endpoints.e.variants.a
+            min: 1
+            max: 2
+        """, expected: ["11:13: scaling policy 'p1' names variant 'b', which endpoint 'e' does not have|did you mean 'a'?",
+                        "21:13: scaling policies 'p2' and 'p3' both scale endpoints.e.variants.a",
+                        "26:13: reference to undeclared 'functions.missing'",
+                        "31:5: scaling policy 'p5' is missing required key 'target_tracking'|a policy without any never scales"]),
     ValidationCase(name: "unknown variant key suggests", yaml: validHeader + """
         endpoints:
           e:

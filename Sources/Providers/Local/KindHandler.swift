@@ -89,7 +89,7 @@ struct AnyKindHandler: Sendable {
     static let all: [AnyKindHandler] = [
         AnyKindHandler(ModelHandler()), AnyKindHandler(FeatureGroupHandler()), AnyKindHandler(EndpointHandler()), AnyKindHandler(FunctionHandler()),
         AnyKindHandler(StageHandler()), AnyKindHandler(APIKeyHandler()), AnyKindHandler(UsagePlanHandler()),
-        AnyKindHandler(EventRuleHandler()), AnyKindHandler(MonitorHandler()),
+        AnyKindHandler(EventRuleHandler()), AnyKindHandler(MonitorHandler()), AnyKindHandler(ScalingPolicyHandler()),
     ]
 
     static let byKind: [ResourceKind: AnyKindHandler] = Dictionary(uniqueKeysWithValues: all.map { ($0.kind, $0) })

@@ -93,6 +93,12 @@ public struct LocalProvider: Provider {
         try await client().call("POST", ControlCollection.monitors.path(name) + "/baseline", body: MonitorActionRequest(), timeout: 600, as: MonitorStatus.self)
     }
 
+    /// Every scaling activity a policy recorded, oldest first.
+    public func scalingActivities(_ name: String) async throws -> ScalingActivities {
+        try await client().call("POST", ControlCollection.scalingPolicies.path(name) + "/activities", body: ScalingActivitiesRequest(), timeout: 10,
+                                as: ScalingActivities.self)
+    }
+
     /// The bus's events after `after`.
     public func recentEvents(after: UInt64) async throws -> RecentEvents {
         try await client().call("POST", ControlPath.eventsRecent, body: RecentEventsRequest(after: after), timeout: 10, as: RecentEvents.self)

@@ -99,6 +99,7 @@ extension Plan {
             }
             out += "\n"
         }
+        for m in c.managed ?? [] { out += "<code>\(html(m.path))</code>: \(html(m.note)) (not changed by this plan)\n\n" }
         out += "</details>\n\n"
     }
 

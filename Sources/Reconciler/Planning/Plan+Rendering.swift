@@ -68,5 +68,6 @@ extension Plan {
                 break
             }
         }
+        for m in change.managed ?? [] { out += "      # \(m.path): \(m.note)\n" }
     }
 }

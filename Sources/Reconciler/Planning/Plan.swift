@@ -53,6 +53,32 @@ public struct Change: Sendable, Equatable, Codable {
     /// feature group 'customers': its 1,204 online records ... are deleted"); apply refuses such
     /// a change without `--allow-data-loss`. Destroy plans never carry it (destroy is explicit).
     public var dataLoss: String?
+    /// Attributes another resource manages at run time, as the plan shows them beside the change
+    /// ("1..6, managed by scaling_policies.fraud-current, now 4"): neither drift nor a change.
+    public var managed: [ManagedAttribute]?
+
+    public init(address: ResourceAddress, action: Action, reason: ActionReason?, attributes: [AttributeChange], before: ResourceState?,
+                after: ResourceSpec?, dataLoss: String? = nil, managed: [ManagedAttribute]? = nil) {
+        self.address = address
+        self.action = action
+        self.reason = reason
+        self.attributes = attributes
+        self.before = before
+        self.after = after
+        self.dataLoss = dataLoss
+        self.managed = managed
+    }
+}
+
+/// An attribute another resource owns at run time.
+public struct ManagedAttribute: Sendable, Equatable, Codable {
+    public var path: String
+    public var note: String
+
+    public init(path: String, note: String) {
+        self.path = path
+        self.note = note
+    }
 }
 
 extension Plan {

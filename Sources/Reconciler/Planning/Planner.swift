@@ -8,9 +8,17 @@ public enum Planner {
         let recorded = prior?.resources ?? [:]
         var changes: [Change] = []
         var unchanged = 0
+        // What a removed resource owned goes back to the stack (a scaling policy's target).
+        var handedBack: [ResourceAddress: [String: ResourceAddress]] = [:]
+        for (address, state) in recorded where desired[address] == nil {
+            for (target, paths) in address.kind.definition.ownedAttributes(recorded: state.attributes) {
+                for path in paths where stack.ownedAttributes[target]?[path] == nil { handedBack[target, default: [:]][path] = address }
+            }
+        }
         for address in Set(desired.keys).union(recorded.keys).sorted() {
             if let change = change(for: address, desired: desired[address], recorded: recorded[address],
-                                   observed: observed.resources[address], owned: stack.ownedAttributes[address] ?? []) {
+                                   observed: observed.resources[address], owned: stack.ownedAttributes[address] ?? [:],
+                                   handedBack: handedBack[address] ?? [:]) {
                 changes.append(change)
             } else {
                 unchanged += 1
@@ -28,10 +36,12 @@ public enum Planner {
         return Plan(stack: stack, environment: environment, mode: .destroy, changes: changes, unchanged: 0)
     }
 
-    /// `owned`: attributes another resource changes at run time. They are neither drift nor
-    /// reset: the change keeps what runs (or what was recorded) for them.
+    /// `owned`: attributes another resource changes at run time (with how to name the owner).
+    /// They are neither drift nor reset: the change keeps what runs (or what was recorded) for
+    /// them, and shows them as managed. `handedBack`: attributes whose owner is being removed;
+    /// what runs is not drift, and the stack's value is put back.
     static func change(for address: ResourceAddress, desired: ResourceSpec?, recorded: ResourceState?,
-                       observed: ObservedResource?, owned: Set<String> = []) -> Change? {
+                       observed: ObservedResource?, owned: [String: String] = [:], handedBack: [String: ResourceAddress] = [:]) -> Change? {
         switch (desired, recorded) {
         case (let spec?, nil):
             return Change(address: address, action: .create, reason: nil,
@@ -50,17 +60,22 @@ public enum Planner {
             var drifted: [String] = []
             for (path, value) in observed.attributes where state.attributes[path] != value {
                 current[path] = value
-                if !owned.contains(path) { drifted.append(path) }
+                if owned[path] == nil && handedBack[path] == nil { drifted.append(path) }
             }
             for path in state.attributes.keys where observed.attributes[path] == nil && spec.observablePaths.contains(path) {
                 drifted.append(path)
                 current[path] = nil
             }
-            for path in owned where spec.attributes[path] != nil {
+            var managed: [ManagedAttribute] = []
+            for (path, owner) in owned.sorted(by: { $0.key < $1.key }) where spec.attributes[path] != nil {
                 if let value = current[path] { spec.attributes[path] = value }
+                managed.append(ManagedAttribute(path: path, note: owner + (current[path].map { ", now \($0)" } ?? "")))
             }
-            let attributes = diff(before: current, after: spec.attributes, spec: spec)
+            var attributes = diff(before: current, after: spec.attributes, spec: spec)
             guard !attributes.isEmpty else { return nil }
+            for i in attributes.indices {
+                if let owner = handedBack[attributes[i].path] { attributes[i].note = "no longer managed by \(owner): back to the stack's value" }
+            }
             let driftedAndChanging = drifted.sorted().filter { path in attributes.contains { $0.path == path } }
             if let why = spec.replacementReason(from: current) {
                 return Change(address: address, action: .replace, reason: .replacedBecause(why),
@@ -69,7 +84,8 @@ public enum Planner {
             }
             let reason: ActionReason? = driftedAndChanging.isEmpty ? nil
                 : .drifted("\(driftedAndChanging.joined(separator: ", ")) changed outside mlgw-deploy")
-            return Change(address: address, action: .update, reason: reason, attributes: attributes, before: state, after: spec)
+            return Change(address: address, action: .update, reason: reason, attributes: attributes, before: state, after: spec,
+                          managed: managed.isEmpty ? nil : managed)
         case (nil, nil):
             return nil
         }

@@ -36,7 +36,10 @@ final class Instance: @unchecked Sendable {
 /// over and moves rollouts along, on the host's clock.
 actor EndpointService: EnvironmentService {
     struct EndpointEntry {
+        /// What runs: the stack's configuration with managed instance counts in place.
         var config: EndpointConfiguration
+        /// The configuration as the stack put it (a released managed count goes back to it).
+        var requested: EndpointConfiguration
         /// The registration each variant was started with, by variant name.
         var models: [String: ModelRegistration]
         var instances: [String: [Instance]]
@@ -64,6 +67,11 @@ actor EndpointService: EnvironmentService {
     var retiringWriters: [(writer: CaptureWriter, at: Date)] = []
     /// Shadow outputs of removed shadows, closed a moment later.
     var closingOutputs: [(outputs: ShadowOutputs, at: Date)] = []
+    /// Instance counts a scaling policy manages, by endpoint and variant: they win over the
+    /// count a PUT carries, so an apply never fights the autoscaler.
+    var managed: [String: [String: Int]] = [:]
+    /// Puts of one endpoint (an apply's, a scaling policy's) run one at a time, in order.
+    var serials: [String: AsyncSerial] = [:]
 
     init(directory: String, table: RouteTable, metrics: MetricsRegistry, executable: String, spawner: ProcessSpawner,
          models: ModelRegistry, supervisor: Supervisor) {
@@ -77,7 +85,39 @@ actor EndpointService: EnvironmentService {
     }
 
     nonisolated func register(on router: ControlRouter) {
-        router.on(EndpointConfiguration.self, put: { [self] in try await put($0) }, delete: { [self] in await delete($0) })
+        router.on(EndpointConfiguration.self, put: { [self] c in try await serial(c.name).run { try await self.put(c) } },
+                  delete: { [self] name in await serial(name).run { await self.delete(name) } })
+    }
+
+    func serial(_ name: String) -> AsyncSerial {
+        if let s = serials[name] { return s }
+        let s = AsyncSerial()
+        serials[name] = s
+        return s
+    }
+
+    /// Sets (or, with nil, releases) the instance count a scaling policy manages for a variant,
+    /// and converges the endpoint to it through the same path as an apply: new instances healthy
+    /// before they get traffic, removed ones out of the route and drained. Released, the
+    /// variant goes back to the count the stack put.
+    func setManaged(_ endpoint: String, _ variant: String, count: Int?) async throws {
+        try await serial(endpoint).run {
+            try await self.applyManaged(endpoint, variant, count: count)
+        }
+    }
+
+    private func applyManaged(_ endpoint: String, _ variant: String, count: Int?) async throws {
+        managed[endpoint, default: [:]][variant] = count
+        if managed[endpoint]?.isEmpty == true { managed[endpoint] = nil }
+        guard let entry = endpoints[endpoint] else { return }
+        _ = try await put(entry.requested)
+    }
+
+    /// The variant's instance count as it runs (managed or the stack's), and its healthy instances' pids.
+    func capacity(_ endpoint: String, _ variant: String) -> (desired: Int, healthy: Int, pids: [Int32])? {
+        guard let entry = endpoints[endpoint], let v = entry.config.variants.first(where: { $0.name == variant }) else { return nil }
+        let healthy = (entry.instances[variant] ?? []).filter { $0.lifecycle.state == .healthy }
+        return (v.instances, healthy.count, healthy.map(\.pid))
     }
 
     func log(_ message: String) { HostLog.write(message) }
@@ -130,8 +170,12 @@ actor EndpointService: EnvironmentService {
         return (config, resolved)
     }
 
-    func put(_ requested: EndpointConfiguration) async throws -> EndpointStatus {
-        try Self.check(requested)
+    func put(_ stack: EndpointConfiguration) async throws -> EndpointStatus {
+        try Self.check(stack)
+        var requested = stack
+        for i in requested.variants.indices {
+            if let n = managed[requested.name]?[requested.variants[i].name] { requested.variants[i].instances = n }
+        }
         let (config, resolved) = try resolveModels(requested)
         let old = endpoints[config.name]
         let running = (old?.instances ?? [:]).values.joined().map {
@@ -199,7 +243,7 @@ actor EndpointService: EnvironmentService {
                 rollout = run
             }
         }
-        endpoints[config.name] = EndpointEntry(config: requested, models: resolved, instances: keep, capture: capture, shadows: shadows, rollout: rollout)
+        endpoints[config.name] = EndpointEntry(config: requested, requested: stack, models: resolved, instances: keep, capture: capture, shadows: shadows, rollout: rollout)
         publish(config.name)
         let now = clock.now()
         for outputs in retiredShadows { closingOutputs.append((outputs, now.addingTimeInterval(0.5))) }

@@ -136,6 +136,14 @@ final class FunctionPool: @unchecked Sendable {
     /// Whether a worker is running an event.
     var hasBusyWorkers: Bool { lock.withLock { workers.contains { $0.state == .busy } } }
 
+    /// Workers ready or running an event, and workers running an event.
+    func counts() -> (warm: Int, busy: Int) {
+        lock.withLock {
+            (workers.filter { !$0.retiring && ($0.state == .idle || $0.state == .busy) }.count,
+             workers.filter { $0.state == .busy }.count)
+        }
+    }
+
     /// Starts the provisioned workers and waits until each asks for its first event; nil when
     /// they are warm, else why they are not.
     func start() async -> String? {
@@ -144,14 +152,17 @@ final class FunctionPool: @unchecked Sendable {
     }
 
     /// Takes new limits in place: provisions more workers (warm before this returns), or stops
-    /// idle workers beyond a lower reserved concurrency (busy ones stop when they finish).
+    /// idle workers beyond a lower reserved concurrency, or beyond a lower provisioned
+    /// concurrency (busy ones stop when they finish).
     func reconfigure(_ new: FunctionConfiguration) async -> String? {
         let (grow, surplus): (Int, [Worker]) = lock.withLock {
+            let lowered = new.provisionedConcurrency < current.provisionedConcurrency
             current = new
             let alive = workers.filter { $0.state != .dead && !$0.retiring }
             var surplus: [Worker] = []
-            if alive.count > new.reservedConcurrency {
-                surplus = Array(alive.filter { $0.state == .idle }.prefix(alive.count - new.reservedConcurrency))
+            let keep = lowered ? min(new.reservedConcurrency, new.provisionedConcurrency) : new.reservedConcurrency
+            if alive.count > keep {
+                surplus = Array(alive.filter { $0.state == .idle }.prefix(alive.count - keep))
                 for w in surplus { w.retiring = true; w.waiting = nil }
             }
             return (max(0, new.provisionedConcurrency - alive.count), surplus)

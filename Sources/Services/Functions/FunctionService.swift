@@ -32,6 +32,10 @@ final class FunctionService: EnvironmentService, @unchecked Sendable {
     private let scheduled = NIOLockedValueBox<[(due: Date, work: @Sendable () -> Void)]>([])
     /// Serializes puts and deletes of the collection.
     private let changes = AsyncSerial()
+    /// Provisioned concurrency a scaling policy manages, by function: it wins over the PUT's.
+    private let managed = NIOLockedValueBox<[String: Int]>([:])
+    /// Each function's configuration as the stack put it (a released managed count goes back to it).
+    private let requested = NIOLockedValueBox<[String: FunctionConfiguration]>([:])
     let requestIDs = RequestIDs()
 
     init(directory: String, group: EventLoopGroup, spawner: ProcessSpawner, supervisor: Supervisor) {
@@ -46,6 +50,24 @@ final class FunctionService: EnvironmentService, @unchecked Sendable {
     func register(on router: ControlRouter) {
         router.on(FunctionConfiguration.self, put: { [self] c in try await changes.run { try await self.put(c) } },
                   delete: { [self] name in await changes.run { self.delete(name) } })
+    }
+
+    /// Sets (or, with nil, releases) the provisioned concurrency a scaling policy manages, and
+    /// re-configures the function's pool to it: more workers warm before this returns, surplus
+    /// idle ones stop. Released, the function goes back to the stack's value.
+    func setManaged(_ name: String, count: Int?) async throws {
+        try await changes.run {
+            self.managed.withLockedValue { $0[name] = count }
+            guard let stack = self.requested.withLockedValue({ $0[name] }) else { return }
+            _ = try await self.put(stack)
+        }
+    }
+
+    /// Provisioned concurrency as it runs, warm provisioned workers, and workers running an event.
+    func capacity(_ name: String) -> (provisioned: Int, warm: Int, busy: Int, invocations: UInt64)? {
+        guard let pool = pool(name) else { return nil }
+        let (warm, busy) = pool.counts()
+        return (pool.config.provisionedConcurrency, warm, busy, pool.invocations.load(ordering: .relaxed))
     }
 
     func pool(_ name: String) -> FunctionPool? { pools.withLockedValue { $0[name] } }
@@ -209,8 +231,11 @@ final class FunctionService: EnvironmentService, @unchecked Sendable {
     /// Converges a function. What a worker runs unchanged: the pool is re-configured in place
     /// (more or fewer workers, new limits). Otherwise a new pool starts its provisioned workers
     /// (warm before this returns) and is swapped in; the old one finishes what it runs and stops.
-    func put(_ config: FunctionConfiguration) async throws -> FunctionStatus {
-        try Self.check(config)
+    func put(_ stack: FunctionConfiguration) async throws -> FunctionStatus {
+        try Self.check(stack)
+        requested.withLockedValue { $0[stack.name] = stack }
+        var config = stack
+        if let n = managed.withLockedValue({ $0[stack.name] }) { config.provisionedConcurrency = min(n, config.reservedConcurrency) }
         if let current = pool(config.name), !current.config.needsNewWorkers(for: config) {
             if current.config != config {
                 if let failure = await current.reconfigure(config) {
@@ -288,6 +313,7 @@ final class FunctionService: EnvironmentService, @unchecked Sendable {
     }
 
     func delete(_ name: String) {
+        requested.withLockedValue { $0[name] = nil }
         if let old = set(nil, for: name) {
             for inv in old.retire() { inv.complete(.unavailable("function \(name) was deleted")) }
         }

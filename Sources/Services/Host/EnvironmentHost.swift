@@ -55,9 +55,14 @@ public struct EnvironmentHost {
         monitors.onEvent = { [weak events] type, detail, resources in
             events?.emit(source: "mlgw.monitor", detailType: type, detail: detail, resources: resources)
         }
+        // Scaling activities are events on the bus, as Application Auto Scaling sends them.
+        let scaling = ScalingService(directory: directory, endpoints: endpoints, functions: functions, metrics: metrics, table: table, supervisor: supervisor)
+        scaling.onEvent = { [weak events] type, detail, resources in
+            events?.emit(source: "aws.application-autoscaling", detailType: type, detail: detail, resources: resources)
+        }
         // The order services are looked at, and stopped in reverse: the gateway first, the
         // models it all depends on last.
-        let services: [any EnvironmentService] = [models, features, endpoints, monitors, functions, events, gateway]
+        let services: [any EnvironmentService] = [models, features, endpoints, monitors, functions, scaling, events, gateway]
         let router = ControlRouter()
         for service in services { service.register(on: router) }
 

@@ -26,8 +26,12 @@ public protocol ResourceDefinition: Sendable, Codable, Equatable {
     /// Resources that must be applied before this one, and deleted after it.
     var dependencies: [ResourceAddress] { get }
     /// Attributes of other resources that this one changes at run time (as a scaling policy owns
-    /// a variant's instance count): the planner neither shows them as drift nor resets them.
-    var ownedAttributes: [ResourceAddress: Set<String>] { get }
+    /// a variant's instance count), each with how the plan names its owner ("1..6, managed by
+    /// scaling_policies.fraud"): the planner neither shows them as drift nor resets them.
+    var ownedAttributes: [ResourceAddress: [String: String]] { get }
+    /// What a recorded resource of this kind owned, from its recorded attributes: when it is
+    /// removed, the plan says those attributes go back to the stack.
+    static func ownedAttributes(recorded attributes: Attributes) -> [ResourceAddress: Set<String>]
 
     /// The attributes a running resource vouches for, read from the configuration it runs.
     static func runningAttributes(of configuration: Configuration) -> Attributes
@@ -51,7 +55,8 @@ public protocol ResourceDefinition: Sendable, Codable, Equatable {
 
 extension ResourceDefinition {
     public var address: ResourceAddress { ResourceAddress(Self.kind, name) }
-    public var ownedAttributes: [ResourceAddress: Set<String>] { [:] }
+    public var ownedAttributes: [ResourceAddress: [String: String]] { [:] }
+    public static func ownedAttributes(recorded attributes: Attributes) -> [ResourceAddress: Set<String>] { [:] }
     public static var keepsData: Bool { false }
     public static func reviewRisks(before: Attributes?, after: Attributes?) -> [String] { [] }
     public static func replacementReason(changed paths: [String], before: Attributes, after: Attributes) -> String? {
@@ -99,6 +104,7 @@ extension ResourceKind {
         case .usagePlan: return UsagePlan.self
         case .eventRule: return EventRule.self
         case .monitor: return Monitor.self
+        case .scalingPolicy: return ScalingPolicy.self
         }
     }
 

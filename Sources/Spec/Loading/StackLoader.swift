@@ -160,13 +160,13 @@ public enum StackLoader {
         let outputs = readOutputs(parsed.map { ($0.source, $0.keys) }, resolve: resolve, into: &diagnostics)
 
         guard !diagnostics.hasErrors, let name else { return (nil, diagnostics) }
-        var owned: [ResourceAddress: Set<String>] = [:]
+        var owned: [ResourceAddress: [String: String]] = [:]
         var resources: [ResourceSpec] = []
         resources.reserveCapacity(values.count)
         for address in order {
             guard let value = values[address] else { continue }
             resources.append(spec(value, in: index, local: local))
-            for (target, paths) in value.ownedAttributes { owned[target, default: []].formUnion(paths) }
+            for (target, paths) in value.ownedAttributes { owned[target, default: [:]].merge(paths) { a, _ in a } }
         }
         let stack = Stack(
             name: name, description: description, environment: environment,
