@@ -237,8 +237,9 @@ public struct Autoscaler: Sendable, Codable, Equatable {
     func values(_ key: SeriesKey, statistic: AlarmStatistic, endingAt t: Double, count: Int) -> [Double?] {
         guard let s = series.first(where: { $0.key == key }) else { return Array(repeating: nil, count: count) }
         let last = Int64((t / Double(key.period)).rounded(.down)) - 1
-        // Periods that began before the policy existed are not part of the range.
-        let first = Int64((Double(anchor) / Double(key.period)).rounded(.up))
+        // Periods that ended before the policy existed are not part of the range (the one it
+        // was created in is).
+        let first = Int64((Double(anchor) / Double(key.period)).rounded(.down))
         return (0..<count).reversed().compactMap { i -> Double?? in
             let index = last - Int64(i)
             return index < first ? nil : .some(s.buckets[index]?.value(statistic))
