@@ -130,14 +130,17 @@ public struct Autoscaler: Sendable, Codable, Equatable {
 
     /// Takes a new configuration, keeping what was measured (datapoints of metrics still used,
     /// alarm states by name), the desired capacity and the cooldowns; the bounds become the
-    /// configuration's.
+    /// configuration's when its own bounds changed (else a scheduled action's stay).
     public mutating func reconfigure(_ new: ScalingPolicyConfiguration) {
         let oldSeries = Dictionary(uniqueKeysWithValues: series.map { ($0.key, $0) })
         let oldAlarms = Dictionary(uniqueKeysWithValues: alarms.map { ($0.name, $0) })
         let oldFirings = Dictionary(zip(config.scheduledActions, nextFirings).map { ($0.0.name + "\u{0}" + $0.0.schedule + "\u{0}" + ($0.0.timeZone ?? ""), $0.1) }) { a, _ in a }
+        // Bounds a scheduled action set stay, unless the policy's own bounds changed.
+        if new.minCapacity != config.minCapacity || new.maxCapacity != config.maxCapacity {
+            minCapacity = new.minCapacity
+            maxCapacity = new.maxCapacity
+        }
         config = new
-        minCapacity = new.minCapacity
-        maxCapacity = new.maxCapacity
         series = Self.seriesKeys(of: new).map { oldSeries[$0] ?? Series(key: $0) }
         alarms = Self.alarmNames(of: new).map { oldAlarms[$0] ?? Alarm(name: $0) }
         nextFirings = new.scheduledActions.map { a in

@@ -210,7 +210,8 @@ endpoints:
     variants:
       a: {model: m2, wieght: 3}
       b: {model: m1, weight: 0}
-scaling_policies: {}
+scaling_policies:
+  p: {target: endpoints.e.variants.a, min: 3, max: 1, scheduled_actions: [{schedule: "rate(1 day)", max: 1}]}
 """)
     p = mlgw.run("validate", str(bad), check=False)
     assert p.returncode == 1
@@ -219,7 +220,7 @@ scaling_policies: {}
     assert any("artifact of model 'm1' 'nowhere.json' does not exist" in s for s in summaries)
     assert any("unknown key 'wieght'" in s for s in summaries)
     assert any("undeclared model 'm2'" in s for s in summaries)
-    assert any("resource kind 'scaling_policies'" in s for s in summaries)
+    assert any("scaling policy 'p' has min 3 above max 1" in s for s in summaries)
     assert "did you mean 'weight'?" in p.stderr and "did you mean 'm1'?" in p.stderr
     assert all(e[0].endswith("bad.yaml") for e in errors)
     assert mlgw.run("plan", str(bad), check=False).returncode == 1
