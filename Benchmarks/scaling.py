@@ -14,6 +14,7 @@ python3 Benchmarks/scaling.py [--repeat 5] [--idle-seconds 60]
 Build first: swift build -c release --product mlgw-deploy
 """
 import argparse
+import json
 import os
 import re
 import statistics
@@ -141,7 +142,8 @@ def idle_cost(env, folder, seconds, policies=100):
     results = {}
     path = write(False)
     run("apply", path, "--auto-approve", env=env)
-    pid = int(run("output", path, "host_pid", env=env).stdout.strip())
+    with open(os.path.join(env["MLGW_STATE_DIR"], "scaling-idle", "default", "environment.json")) as f:
+        pid = json.load(f)["pid"]
     for label, with_policies in (("without", False), ("with", True), ("without again", False)):
         run("apply", write(with_policies), "--auto-approve", env=env)
         time.sleep(5)
@@ -156,18 +158,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--idle-seconds", type=int, default=60)
+    ap.add_argument("--idle-only", action="store_true")
     args = ap.parse_args()
     folder = tempfile.mkdtemp(prefix="mlgw-scaling-bench-")
     env = dict(os.environ, MLGW_STATE_DIR=os.path.join(folder, "state"), NO_COLOR="1")
     totals, after = [], []
-    for i in range(args.repeat):
+    for i in range(args.repeat if not args.idle_only else 0):
         total, tail = reaction(env, folder)
         totals.append(total)
         after.append(tail)
         print(f"reaction {i + 1}: {total:.2f} s from the first breaching period's start to 3 instances serving "
               f"({tail * 1000:.0f} ms after the period's end; bound 11 s)", flush=True)
-    print(f"reaction: median {statistics.median(totals):.2f} s, max {max(totals):.2f} s; after the period's end "
-          f"median {statistics.median(after) * 1000:.0f} ms, max {max(after) * 1000:.0f} ms")
+    if totals:
+        print(f"reaction: median {statistics.median(totals):.2f} s, max {max(totals):.2f} s; after the period's end "
+              f"median {statistics.median(after) * 1000:.0f} ms, max {max(after) * 1000:.0f} ms")
     idle = idle_cost(env, folder, args.idle_seconds)
     for k, v in idle.items():
         print(f"idle host CPU {k} 100 policies: {v:.3f}% of one core")

@@ -148,7 +148,7 @@ def test_plan_exit_codes_and_json(mlgw):
     p = mlgw.run("plan", QUICKSTART, "--detailed-exitcode", "--json", check=False)
     assert p.returncode == 2
     doc = json.loads(p.stdout)
-    assert doc["format_version"] == "1.1" and doc["summary"]["add"] == 3
+    assert doc["format_version"] == "1.2" and doc["summary"]["add"] == 3
     assert [c["action"] for c in doc["changes"]] == ["create", "create", "create"]
     mlgw.run("apply", QUICKSTART, "--auto-approve")
     assert mlgw.run("plan", QUICKSTART, "--detailed-exitcode", check=False).returncode == 0

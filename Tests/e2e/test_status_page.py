@@ -42,6 +42,10 @@ def test_the_status_page_shows_the_live_environment(mlgw, workdir, tmp_path):
         assert f'data-variant="{key}" data-invocations="{n}"' in dom
     assert 'data-monitor="fraud-drift"' in dom and 'data-feature="amount"' in dom
     assert 'data-group="customers"' in dom and "Monitor Run Completed" in dom
+    # Scaling policies with their capacity, alarms and activities.
+    assert 'data-policy="fraud-current" data-desired="1" data-running="1"' in dom
+    assert 'data-policy="score-with-features" data-desired="1" data-running="1"' in dom
+    assert "TargetTracking-endpoint/fraud/variant/current-AlarmHigh-" in dom
     assert re.search(r'data-node="endpoints:fraud"', dom) and re.search(r'data-node="models:fraud-v1"', dom)
     # The clock moved: the page shows it.
     mlgw.run("clock", stack, "advance", "2h")

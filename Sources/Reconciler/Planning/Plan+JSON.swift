@@ -4,7 +4,7 @@ import Spec
 /// The machine view of a plan (`plan --json`). `format_version` follows semver: new fields bump
 /// the minor version, anything that breaks a reader bumps the major. docs/plan-json.md documents it.
 extension Plan {
-    public static let jsonFormatVersion = "1.1"
+    public static let jsonFormatVersion = "1.2"
 
     struct JSONView: Encodable {
         var format_version: String
@@ -51,6 +51,13 @@ extension Plan {
         var attributes: [AttributeView]
         /// Present only on a change that deletes stored data (1.1).
         var data_loss: String?
+        /// Present only when another resource manages some of its attributes at run time (1.2).
+        var managed: [ManagedView]?
+    }
+
+    struct ManagedView: Encodable {
+        var path: String
+        var note: String
     }
 
     public func renderJSON() -> String {
@@ -63,7 +70,7 @@ extension Plan {
                 ChangeView(address: c.address.description, kind: c.address.kind.singular, name: c.address.name,
                            action: c.action.rawValue, reason: c.reason.map(Self.reasonView),
                            attributes: c.attributes.map { AttributeView(path: $0.path, before: $0.before, after: $0.after, note: $0.note) },
-                           data_loss: c.dataLoss)
+                           data_loss: c.dataLoss, managed: c.managed.map { $0.map { ManagedView(path: $0.path, note: $0.note) } })
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -131,6 +131,15 @@ enum StatusPage {
       });
       document.getElementById("monitors").innerHTML = mon.length ? mon.join("") : "none";
       document.getElementById("monitors").className = mon.length ? "" : "muted";
+      const sc = (s.scalingPolicies || []).map(x => {
+        const alarms = x.alarms.map(a => `<span class="${a.state === "ALARM" ? "bad" : a.state === "OK" ? "ok" : "muted"}" title="${esc(a.reason)}">${esc(a.name)}: ${esc(a.state)}</span>`).join(", ");
+        return `<div data-policy="${esc(x.configuration.name)}" data-desired="${x.desiredCapacity}" data-running="${x.runningCapacity}"><b>${esc(x.configuration.name)}</b> ` +
+               `${esc(x.resourceId)}: ${x.runningCapacity} running, ${x.desiredCapacity} desired (${x.minCapacity}..${x.maxCapacity}); next scheduled ${iso(x.nextScheduledAction)}` +
+               `<div>${alarms}</div><table>` + x.activities.slice(0, 5).map(a => `<tr class="activity"><td>${iso(a.startTime)}</td><td>${a.fromCapacity} &rarr; ${a.toCapacity}</td>` +
+               `<td class="${a.statusCode === "Failed" ? "bad" : "ok"}">${esc(a.statusCode)}</td><td>${esc(a.cause)}</td></tr>`).join("") + "</table></div>";
+      });
+      document.getElementById("scaling").innerHTML = sc.length ? sc.join("") : "No scaling policies in this environment.";
+      document.getElementById("scaling").className = sc.length ? "" : "muted";
     }
     async function poll() {
       try { const r = await fetch("/_ui/state", {cache: "no-store"}); render(await r.json()); document.body.dataset.ready = "1"; }
