@@ -68,7 +68,13 @@ scaling_policies:
         cooldown: 0s
 """)
     run("apply", path, "--auto-approve", env=env)
-    url = run("output", path, "aws_endpoint_url", env=env).stdout.strip()
+    try:
+        return measure_reaction(run("output", path, "aws_endpoint_url", env=env).stdout.strip(), threshold, callers)
+    finally:
+        run("destroy", path, "--auto-approve", env=env)
+
+
+def measure_reaction(url, threshold, callers):
     # Start the load just after a period begins, so the first period is a whole one.
     now = time.time()
     time.sleep(10 - now % 10 + 0.05)
@@ -98,7 +104,6 @@ scaling_policies:
     stop.set()
     for t in threads:
         t.join(5)
-    run("destroy", path, "--auto-approve", env=env)
     if serving is None:
         sys.exit("the variant never scaled out")
     # The first 10-second period whose requests reached the threshold.
@@ -141,16 +146,18 @@ def idle_cost(env, folder, seconds, policies=100):
 
     results = {}
     path = write(False)
-    run("apply", path, "--auto-approve", env=env)
-    with open(os.path.join(env["MLGW_STATE_DIR"], "scaling-idle", "default", "environment.json")) as f:
-        pid = json.load(f)["pid"]
-    for label, with_policies in (("without", False), ("with", True), ("without again", False)):
-        run("apply", write(with_policies), "--auto-approve", env=env)
-        time.sleep(5)
-        c0, t0 = cpu_seconds(pid), time.time()
-        time.sleep(seconds)
-        results[label] = (cpu_seconds(pid) - c0) / (time.time() - t0) * 100
-    run("destroy", path, "--auto-approve", env=env)
+    try:
+        run("apply", path, "--auto-approve", env=env)
+        with open(os.path.join(env["MLGW_STATE_DIR"], "scaling-idle", "default", "environment.json")) as f:
+            pid = json.load(f)["pid"]
+        for label, with_policies in (("without", False), ("with", True), ("without again", False)):
+            run("apply", write(with_policies), "--auto-approve", env=env)
+            time.sleep(5)
+            c0, t0 = cpu_seconds(pid), time.time()
+            time.sleep(seconds)
+            results[label] = (cpu_seconds(pid) - c0) / (time.time() - t0) * 100
+    finally:
+        run("destroy", path, "--auto-approve", env=env, check=False)
     return results
 
 
