@@ -38,6 +38,9 @@ let package = Package(
             dependencies: ["EnvironmentAPI", "Events", "Monitoring", "Scaling", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI"]),
+        // A stack as one CloudFormation template: each kind's cloud twin, parameters for what is
+        // local, errors and warnings for what has none.
+        .target(name: "Export", dependencies: ["Spec", "EnvironmentAPI", "Events"]),
         .target(name: "EnvironmentAPI"),
         .target(
             name: "Services",
@@ -63,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "mlgw-deploy",
             dependencies: [
-                "Spec", "Reconciler", "Providers", "Services", "Events", "Monitoring",
+                "Spec", "Reconciler", "Providers", "Services", "Events", "Monitoring", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +75,7 @@ let package = Package(
         // Times the event-pattern matcher against a loop over rules, for Benchmarks/event_rules.sh.
         .executableTarget(name: "mlgw-bench-events", dependencies: ["Events"], path: "Benchmarks/events-bench"),
         .testTarget(name: "ScalingTests", dependencies: ["Scaling", "EnvironmentAPI"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export"]),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "EnvironmentAPI"]),
         // The conformance cases recorded against AWS are read from ../shared/reference at test time.
         .testTarget(name: "EventsTests", dependencies: ["Events"], exclude: ["Conformance"]),

@@ -18,6 +18,6 @@ struct MLGWDeploy: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Validate.self, Plan.self, Apply.self, Destroy.self, Output.self, Status.self, Logs.self,
-                      Ingest.self, Features.self, EventsCommand.self, ClockCommand.self, MonitorCommand.self, BaselineCommand.self, ScalingCommand.self, UI.self, Graph.self, StateCommand.self, Env.self, Report.self, Schema.self, Serve.self]
+                      Ingest.self, Features.self, EventsCommand.self, ClockCommand.self, MonitorCommand.self, BaselineCommand.self, ScalingCommand.self, ExportCommand.self, UI.self, Graph.self, StateCommand.self, Env.self, Report.self, Schema.self, Serve.self]
     )
 }

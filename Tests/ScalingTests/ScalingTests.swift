@@ -210,6 +210,25 @@ import Testing
         #expect(decisions.first?.cause == "monitor alarm fraud-silence in state ALARM triggered policy scale-in-on-silence changing the desired capacity from 4 to 3")
     }
 
+    /// The enterprise stack's keep-warm rule sends one request every five minutes: with a
+    /// threshold of two, those minutes count as silence too, and the scale-in still happens.
+    @Test func aKeepWarmRequestEveryFiveMinutesIsStillSilence() {
+        let alarm = AlarmConfiguration(name: "silence", metric: .invocations, statistic: .sum, period: 60, evaluationPeriods: 15, datapointsToAlarm: 15,
+                                       threshold: 2, comparison: .lessThan, missingData: .filled(0))
+        let step = StepScalingPolicy(name: "silence", alarm: alarm, adjustmentType: .changeInCapacity,
+                                     steps: [StepAdjustment(lower: nil, upper: 0, adjustment: -1)], minAdjustmentMagnitude: nil, cooldown: 300)
+        let config = ScalingPolicyConfiguration(name: "p", target: Self.target, minCapacity: 1, maxCapacity: 4, stepScaling: [step])
+        var a = Autoscaler(config: config, capacity: 3, now: 0)
+        var decisions: [ScalingDecision] = []
+        for m in 0..<30 {
+            decisions += a.advance(to: Double(m * 60))
+            if m % 5 == 0 { a.record([.events(.invocations, 1)], at: Double(m * 60 + 10)) }
+        }
+        decisions += a.advance(to: 30 * 60)
+        #expect(decisions.map(\.to) == [2, 1])
+        #expect(decisions.map(\.time) == [900, 1200])
+    }
+
     @Test func stepScalingWithMissingDataTreatedAsMissingStaysPut() {
         var a = Autoscaler(config: silenceScaleIn(fill: .missing), capacity: 4, now: 0)
         #expect(a.advance(to: 20 * 60).isEmpty)

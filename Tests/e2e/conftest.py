@@ -26,6 +26,15 @@ def live_processes(marker):
     return found
 
 
+def process_alive(pid):
+    """True while `pid` runs and is not a zombie (a process can vanish between two reads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def port_listening(port):
     import socket
     s = socket.socket()

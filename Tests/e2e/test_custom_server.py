@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, wait_for
+from conftest import ROOT, process_alive, wait_for
 
 STACK = "stacks/custom-server.yaml"
 
@@ -15,12 +15,7 @@ def server_pids(mlgw, stack=STACK):
     return [i[1] for v in mlgw.instances(stack).values() for i in v]
 
 
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+alive = process_alive
 
 
 def test_a_python_server_serves_fails_as_model_error_restarts_and_goes_away(mlgw):

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ROOT, wait_for
+from conftest import ROOT, process_alive, wait_for
 
 CONFORMANCE = os.path.join(ROOT, "Tests", "EventsTests", "Conformance")
 
@@ -184,7 +184,7 @@ def test_a_kill_of_the_host_loses_no_accepted_event(mlgw, tmp_path):
         ids += [e["EventId"] for e in r["Entries"]]
     pid = mlgw.status(path)["host"]["pid"]
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z", what="the host to die")
+    wait_for(lambda: not process_alive(pid), what="the host to die")
 
     got = []
 

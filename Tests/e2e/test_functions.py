@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import live_processes
+from conftest import live_processes, process_alive
 
 HANDLER = '''
 import json, os, time
@@ -146,7 +146,7 @@ def test_errors_timeouts_and_crashes_come_back_as_lambda_reports_them(mlgw, tmp_
     assert r["FunctionError"] == "Unhandled" and body["errorMessage"].endswith("Task timed out after 1.00 seconds")
     for pid in before:
         deadline = time.time() + 3
-        while time.time() < deadline and os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]:
+        while time.time() < deadline and process_alive(pid):
             time.sleep(0.05)
     r, body = invoke(client, {"after": "timeout"})
     assert "FunctionError" not in r and body["echo"] == {"after": "timeout"}

@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 
-from conftest import live_processes, wait_for
+from conftest import live_processes, process_alive, wait_for
 from test_functions import invoke, lambda_client, write_stack
 
 
@@ -66,12 +66,7 @@ def test_sigterm_drains_the_host_then_stops_everything(mlgw, tmp_path):
     r, body = results[0]
     assert "FunctionError" not in r and body["echo"] == {"sleep": 1.0}
 
-    def alive(pid):
-        try:
-            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] not in "ZX"
-        except FileNotFoundError:
-            return False
-    wait_for(lambda: not any(alive(p) for p in [host["pid"]] + children), timeout=20, what="the host and its children to exit")
+    wait_for(lambda: not any(process_alive(p) for p in [host["pid"]] + children), timeout=20, what="the host and its children to exit")
     log = mlgw.run("logs", stack, "environment").stdout
     assert "environment stopping" in log and "environment stopped" in log
     # The next plan sees the environment gone and would create it again.
