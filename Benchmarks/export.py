@@ -11,6 +11,7 @@ Build first: swift build -c release --product mlgw-deploy
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,8 +24,7 @@ BIN = os.path.join(ROOT, ".build", "release", "mlgw-deploy")
 
 def generate(folder, n):
     per = n // 6
-    with open(os.path.join(folder, "model.json"), "w") as f:
-        json.dump({"objective": "logistic", "coefficients": [0.1, 0.2], "intercept": 0.0}, f)
+    shutil.copy(os.path.join(ROOT, "examples", "models", "churn-xgb.json"), os.path.join(folder, "model.json"))
     os.makedirs(os.path.join(folder, "code"), exist_ok=True)
     with open(os.path.join(folder, "code", "app.py"), "w") as f:
         f.write("def handler(event, context):\n    return event\n")
@@ -70,12 +70,13 @@ def main():
         p = subprocess.run([BIN, "export", stack, "--out", out], capture_output=True, text=True, cwd=folder)
         times.append(time.perf_counter() - t0)
         if p.returncode != 0:
-            sys.exit(p.stderr)
+            sys.exit("\n".join(p.stderr.splitlines()[-6:]))
     template = json.load(open(out))
     print(f"{args.resources} stack resources -> {len(template['Resources'])} CloudFormation resources, "
           f"{os.path.getsize(out) / 1e6:.1f} MB; export median {statistics.median(times) * 1000:.0f} ms "
           f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {args.runs} runs; target < 500 ms")
     print(p.stderr.strip().splitlines()[-1])
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":
