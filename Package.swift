@@ -37,7 +37,7 @@ let package = Package(
             name: "Spec",
             dependencies: ["EnvironmentAPI", "Events", "Monitoring", "Scaling", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI"]),
+        .target(name: "Reconciler", dependencies: ["Spec", "EnvironmentAPI", "Events"]),
         // A stack as one CloudFormation template: each kind's cloud twin, parameters for what is
         // local, errors and warnings for what has none.
         .target(name: "Export", dependencies: ["Spec", "EnvironmentAPI", "Events"]),

@@ -19,8 +19,18 @@ public enum StateFile {
         return try encoder.encode(Envelope(format_version: formatVersion, state: state))
     }
 
+    /// One parse of the document when it reads (the no-op plan reads the state on every run);
+    /// only a file that does not is parsed again, for its version, to say why.
     public static func decode(_ data: Data, path: String) throws(StateFileError) -> StackState {
+        if let fast = fastDecode(data) {
+            guard fast.version <= formatVersion else { throw .tooNew(path: path, version: fast.version) }
+            return fast.state
+        }
         let decoder = JSONDecoder()
+        if let envelope = try? decoder.decode(Envelope.self, from: data) {
+            guard envelope.format_version <= formatVersion else { throw .tooNew(path: path, version: envelope.format_version) }
+            return envelope.state
+        }
         guard let probe = try? decoder.decode(VersionProbe.self, from: data) else {
             throw .unreadable(path: path, detail: "not a state file (no 'format_version')")
         }

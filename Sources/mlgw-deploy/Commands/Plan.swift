@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import EnvironmentAPI
+import Providers
 import Reconciler
 import Spec
 
@@ -33,8 +35,11 @@ struct Plan: AsyncParsableCommand {
     var destroy = false
 
     func run() async throws {
+        // The state and the host's snapshot are read while the stack loads, for the stack the
+        // files name; the load confirms the name (a wrong guess is read again, after it).
+        let prefetch = PlanRun.prefetch(options)
         let loaded = try StackLoading.load(options)
-        let prepared = try await PlanRun.make(loaded, destroy: destroy, fingerprints: out != nil)
+        let prepared = try await PlanRun.make(loaded, destroy: destroy, fingerprints: out != nil, prefetched: prefetch)
         switch json ? "json" : format ?? "text" {
         case "json": Console.out(prepared.plan.renderJSON(), terminator: "")
         case "markdown": Console.out(prepared.plan.renderMarkdown(), terminator: "")
@@ -70,15 +75,54 @@ struct PlanRun {
     /// What the provider found running when the plan was made.
     var observed: Observation
 
-    static func make(_ loaded: LoadedStack, destroy: Bool, fingerprints wanted: Bool = false) async throws -> PlanRun {
-        let prior = try await StackLoading.readState(loaded.store, stack: loaded.stack)
-        let observed: Observation
-        do {
-            observed = try await loaded.provider.observe(prior)
-        } catch {
-            Console.err("error: cannot observe the environment: \(error)")
+    /// What a plan reads besides the stack: the state file and the host's snapshot.
+    struct Prefetched: Sendable {
+        var stack: String
+        var environment: String
+        var state: Result<StackState?, StateFileError>
+        var snapshot: EnvironmentSnapshot?
+    }
+
+    /// Starts reading the state and the snapshot of the stack the files name (a `stack:` line at
+    /// the top of one of them), without waiting for the stack to load; nil without such a line.
+    static func prefetch(_ options: StackOptions) -> Task<Prefetched, Never>? {
+        guard let file = options.stack, let paths = try? StackLoading.stackFiles(file), let name = StackLoading.declaredName(in: paths) else { return nil }
+        let folder = EnvironmentFolder(stateDirectory: options.stateDirectory, stack: name, environment: options.env)
+        let store = StateStore(directory: folder.path)
+        let provider = LocalProvider(folder: folder, executable: selfExecutable)
+        let environment = options.env
+        return Task {
+            async let snapshot = provider.snapshot()
+            let state: Result<StackState?, StateFileError>
+            do throws(StateFileError) { state = .success(try await store.read()) } catch { state = .failure(error) }
+            return Prefetched(stack: name, environment: environment, state: state, snapshot: await snapshot)
+        }
+    }
+
+    static func make(_ loaded: LoadedStack, destroy: Bool, fingerprints wanted: Bool = false, prefetched: Task<Prefetched, Never>? = nil) async throws -> PlanRun {
+        let early = await prefetched?.value
+        let prior: StackState?, running: EnvironmentSnapshot?
+        if let early, early.stack == loaded.stack.name, early.environment == loaded.stack.environment {
+            switch early.state {
+            case .success(let state):
+                prior = state
+            case .failure(let error):
+                Console.err("error: \(error)")
+                throw ExitCode(1)
+            }
+            running = early.snapshot
+        } else {
+            // The host's snapshot is fetched (and decoded) while the state file is read and
+            // decoded: the two are a no-op plan's largest costs, and neither needs the other.
+            async let snapshot = loaded.provider.snapshot()
+            prior = try await StackLoading.readState(loaded.store, stack: loaded.stack)
+            running = await snapshot
+        }
+        if let prior, prior.stack != loaded.stack.name {
+            Console.err("error: \(StateFileError.wrongStack(path: loaded.store.statePath, found: prior.stack, expected: loaded.stack.name))")
             throw ExitCode(1)
         }
+        let observed = prior?.resources.isEmpty == false ? running.map(LocalProvider.observation(of:)) ?? Observation() : Observation()
         let plan = destroy
             ? Planner.destroyPlan(stack: loaded.stack.name, environment: loaded.stack.environment, prior: prior)
             : Planner.plan(stack: loaded.stack, prior: prior, observed: observed)

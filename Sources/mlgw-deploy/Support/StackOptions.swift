@@ -200,6 +200,21 @@ enum StackLoading {
     }
 
     /// A file, or every *.yaml / *.yml file of a folder in name order.
+    /// The name a `stack: NAME` line at the top level of one of the files declares, found without
+    /// parsing the YAML (a guess the full load confirms).
+    static func declaredName(in paths: [String]) -> String? {
+        for path in paths {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) where line.starts(with: Array("stack:".utf8)) {
+                var value = String(decoding: line.dropFirst(6), as: UTF8.self)
+                if let hash = value.firstIndex(of: "#") { value = String(value[..<hash]) }
+                value = value.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                return StackLoader.isValidStackName(value) ? value : nil
+            }
+        }
+        return nil
+    }
+
     static func stackFiles(_ path: String) throws -> [String] {
         let full = absolute(path)
         var isDirectory: ObjCBool = false
