@@ -199,14 +199,18 @@ enum StackLoading {
                            provider: LocalProvider(folder: folder, executable: selfExecutable))
     }
 
-    /// A file, or every *.yaml / *.yml file of a folder in name order.
     /// The name a `stack: NAME` line at the top level of one of the files declares, found without
     /// parsing the YAML (a guess the full load confirms).
     static func declaredName(in paths: [String]) -> String? {
+        let key = Data("stack:".utf8)
         for path in paths {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) where line.starts(with: Array("stack:".utf8)) {
-                var value = String(decoding: line.dropFirst(6), as: UTF8.self)
+            // The key at the start of the file or of a line; the file is not split into lines.
+            let at = data.starts(with: key) ? data.startIndex : data.range(of: Data("\nstack:".utf8)).map { $0.lowerBound + 1 }
+            if let at {
+                let rest = data[(at + key.count)...]
+                let line = rest.prefix(while: { $0 != UInt8(ascii: "\n") })
+                var value = String(decoding: line, as: UTF8.self)
                 if let hash = value.firstIndex(of: "#") { value = String(value[..<hash]) }
                 value = value.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
                 return StackLoader.isValidStackName(value) ? value : nil
@@ -215,6 +219,7 @@ enum StackLoading {
         return nil
     }
 
+    /// A file, or every *.yaml / *.yml file of a folder in name order.
     static func stackFiles(_ path: String) throws -> [String] {
         let full = absolute(path)
         var isDirectory: ObjCBool = false
