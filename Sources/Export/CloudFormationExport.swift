@@ -526,10 +526,7 @@ struct Builder {
                 integration = CFN.obj([("Type", CFN.str("AWS_PROXY")), ("IntegrationHttpMethod", CFN.str("POST")),
                                        ("Uri", CFN.sub("arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${\(f).Arn}/invocations")),
                                        ("TimeoutInMillis", timeout)])
-                resource(id(f + "Permission", sid + " " + r.key), "AWS::Lambda::Permission", [
-                    ("Action", CFN.str("lambda:InvokeFunction")), ("FunctionName", CFN.getAtt(f, "Arn")), ("Principal", CFN.str("apigateway.amazonaws.com")),
-                    ("SourceArn", CFN.sub("arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${\(api)}/*")),
-                ])
+                apiGatewayPermission(function: f, api: api, route: sid + " " + r.key)
             case .mock(let status, let contentType, let body):
                 integration = CFN.obj([("Type", CFN.str("MOCK")), ("RequestTemplates", CFN.obj([("application/json", CFN.str("{\"statusCode\": \(status)}"))])),
                                        ("IntegrationResponses", CFN.list([CFN.obj([("StatusCode", CFN.str(String(status))),
@@ -590,10 +587,7 @@ struct Builder {
                 resource(iid, "AWS::ApiGatewayV2::Integration", [("ApiId", CFN.ref(api)), ("IntegrationType", CFN.str("AWS_PROXY")),
                                                                   ("IntegrationUri", CFN.getAtt(f, "Arn")), ("PayloadFormatVersion", CFN.str(payload.rawValue)),
                                                                   ("TimeoutInMillis", CFN.int(min(30_000, max(50, Int(r.timeout * 1_000)))))])
-                resource(id(f + "Permission", sid + " " + r.key), "AWS::Lambda::Permission", [
-                    ("Action", CFN.str("lambda:InvokeFunction")), ("FunctionName", CFN.getAtt(f, "Arn")), ("Principal", CFN.str("apigateway.amazonaws.com")),
-                    ("SourceArn", CFN.sub("arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${\(api)}/*")),
-                ])
+                apiGatewayPermission(function: f, api: api, route: sid + " " + r.key)
                 target = CFN.sub("integrations/${\(iid)}")
             case .endpoint:
                 fail(a, "route \(r.key) calls an endpoint behind a JWT authorizer: an HTTP API (the API Gateway with JWT authorizers) cannot call SageMaker directly; route it through a function")
@@ -611,6 +605,14 @@ struct Builder {
                                                                   ("DefaultRouteSettings", s.throttle.map { CFN.obj([("ThrottlingRateLimit", CFN.num($0.rate)), ("ThrottlingBurstLimit", CFN.int($0.burst))]) })])
         outputs.append((sid + "HttpUrl", CFN.obj([("Description", CFN.str("The URL of stage \(s.name)'s JWT routes")),
                                                   ("Value", CFN.sub("https://${\(api)}.execute-api.${AWS::Region}.amazonaws.com/\(s.name)"))])))
+    }
+
+    /// Lets API Gateway (either kind of API) call a function.
+    mutating func apiGatewayPermission(function f: String, api: String, route: String) {
+        resource(id(f + "Permission", route), "AWS::Lambda::Permission", [
+            ("Action", CFN.str("lambda:InvokeFunction")), ("FunctionName", CFN.getAtt(f, "Arn")), ("Principal", CFN.str("apigateway.amazonaws.com")),
+            ("SourceArn", CFN.sub("arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${\(api)}/*")),
+        ])
     }
 
     mutating func usagePlan(_ p: UsagePlan, stages: [Stage]) {
